@@ -1,0 +1,103 @@
+//! Field-by-field comparison of two JSON specs, for verify's report and for
+//! the planner's "up to date / update" decision.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    /// Where: `ingress[2].peer`, `tags.team`, `cidr_block`.
+    pub path: String,
+    /// What the source says, translated into destination terms (null: absent).
+    pub expected: Value,
+    /// What the destination has (null: absent).
+    pub actual: Value,
+}
+
+/// Differences between `expected` and `actual`. Arrays are compared as sets
+/// when their lengths differ (ferry's specs keep lists sorted, so equal sets
+/// serialise equally): the report then lists missing and unexpected elements
+/// rather than a cascade of shifted indices.
+pub fn diff(expected: &Value, actual: &Value) -> Vec<Difference> {
+    let mut out = vec![];
+    walk("", expected, actual, &mut out);
+    out
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn walk(path: &str, e: &Value, a: &Value, out: &mut Vec<Difference>) {
+    match (e, a) {
+        (Value::Object(em), Value::Object(am)) => {
+            for (k, ev) in em {
+                let av = am.get(k).unwrap_or(&Value::Null);
+                walk(&join(path, k), ev, av, out);
+            }
+            for (k, av) in am {
+                if !em.contains_key(k) && !av.is_null() {
+                    walk(&join(path, k), &Value::Null, av, out);
+                }
+            }
+        }
+        (Value::Array(ea), Value::Array(aa)) if ea.len() == aa.len() => {
+            for (i, (ev, av)) in ea.iter().zip(aa).enumerate() {
+                walk(&format!("{path}[{i}]"), ev, av, out);
+            }
+        }
+        (Value::Array(ea), Value::Array(aa)) => {
+            for ev in ea.iter().filter(|x| !aa.contains(x)) {
+                out.push(Difference {
+                    path: format!("{path}[]"),
+                    expected: ev.clone(),
+                    actual: Value::Null,
+                });
+            }
+            for av in aa.iter().filter(|x| !ea.contains(x)) {
+                out.push(Difference {
+                    path: format!("{path}[]"),
+                    expected: Value::Null,
+                    actual: av.clone(),
+                });
+            }
+        }
+        _ if e == a => {}
+        _ => out.push(Difference {
+            path: path.to_string(),
+            expected: e.clone(),
+            actual: a.clone(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_specs_have_no_differences() {
+        let v = json!({"a": 1, "b": [1, 2], "c": {"d": null}});
+        assert!(diff(&v, &v.clone()).is_empty());
+        assert!(
+            diff(&json!({"x": null}), &json!({})).is_empty(),
+            "absent equals null"
+        );
+    }
+
+    #[test]
+    fn reports_paths_and_set_differences() {
+        let e = json!({"cidr": "10.0.0.0/16", "rules": [{"p": 22}, {"p": 80}], "dns": {"support": true}});
+        let a = json!({"cidr": "10.1.0.0/16", "rules": [{"p": 80}], "dns": {"support": false}, "extra": 1});
+        let d = diff(&e, &a);
+        let paths: Vec<_> = d.iter().map(|x| x.path.as_str()).collect();
+        assert_eq!(paths, vec!["cidr", "rules[]", "dns.support", "extra"]);
+        assert_eq!(d[1].expected, json!({"p": 22}));
+        assert_eq!(d[1].actual, Value::Null);
+    }
+}

@@ -1,0 +1,60 @@
+//! The source -> destination ID mapping, in memory. The state crate persists
+//! it; this is the pure view the translator and the planner work from.
+
+use crate::resource::Key;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mapping {
+    forward: HashMap<Key, String>,
+}
+
+impl Mapping {
+    pub fn new() -> Mapping {
+        Mapping::default()
+    }
+
+    pub fn insert(&mut self, source: Key, dest_id: impl Into<String>) {
+        self.forward.insert(source, dest_id.into());
+    }
+
+    pub fn remove(&mut self, source: &Key) {
+        self.forward.remove(source);
+    }
+
+    pub fn get(&self, source: &Key) -> Option<&str> {
+        self.forward.get(source).map(String::as_str)
+    }
+
+    pub fn contains(&self, source: &Key) -> bool {
+        self.forward.contains_key(source)
+    }
+
+    /// The source key a destination resource came from.
+    pub fn source_of(&self, kind: crate::kind::Kind, dest_id: &str) -> Option<&Key> {
+        self.forward
+            .iter()
+            .find(|(k, v)| k.kind == kind && v.as_str() == dest_id)
+            .map(|(k, _)| k)
+    }
+
+    pub fn len(&self) -> usize {
+        self.forward.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forward.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &str)> {
+        self.forward.iter().map(|(k, v)| (k, v.as_str()))
+    }
+}
+
+impl FromIterator<(Key, String)> for Mapping {
+    fn from_iter<I: IntoIterator<Item = (Key, String)>>(iter: I) -> Mapping {
+        Mapping {
+            forward: iter.into_iter().collect(),
+        }
+    }
+}

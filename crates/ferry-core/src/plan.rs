@@ -1,0 +1,524 @@
+//! The plan: what apply will do to each source resource, and why.
+//!
+//! Built purely from the two snapshots, the existing mapping and the scope, so
+//! it can be printed, saved, reviewed and then executed exactly (DESIGN
+//! invariant 1: the plan printed is the plan run).
+
+use crate::diff::diff;
+use crate::graph::{CycleError, Dag};
+use crate::kind::Kind;
+use crate::mapping::Mapping;
+use crate::resource::{refs_by_phase, Key, Resource, SideInfo, Snapshot};
+use crate::translate::Translator;
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+pub const PLAN_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Create it in the destination.
+    Create,
+    /// It already exists in the destination (made by ferry before, found by its
+    /// `ferry:source` tag, or an AWS default): map it and reconcile its contents.
+    Adopt,
+    /// Mapped and present, but its attributes or contents differ: reconcile them.
+    Update,
+    /// Nothing to do (up to date), or left out on purpose (scope).
+    Skip,
+    /// Cannot be done as things stand; apply refuses unless told to skip conflicts.
+    Conflict,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Adopt => "adopt",
+            Action::Update => "update",
+            Action::Skip => "skip",
+            Action::Conflict => "conflict",
+        }
+    }
+
+    /// Whether apply does anything for it.
+    pub fn executes(self) -> bool {
+        matches!(self, Action::Create | Action::Adopt | Action::Update)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    pub action: Action,
+    pub key: Key,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub reason: String,
+    /// Known when the resource already exists in the destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dest_id: Option<String>,
+    /// Needed before it can be created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Key>,
+    /// Needed before its contents (rules, routes, associations) can be set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contents_depend_on: Vec<Key>,
+    /// Things the operator should know (a new public IP, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub resource: Resource,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: u32,
+    pub created_at: String,
+    pub config_digest: String,
+    pub source: SideInfo,
+    pub destination: SideInfo,
+    #[serde(default)]
+    pub zones: BTreeMap<String, String>,
+    #[serde(default)]
+    pub dest_zones: Vec<String>,
+    pub items: Vec<PlanItem>,
+}
+
+/// What the planner needs besides the snapshots.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput<'a> {
+    pub kinds: BTreeSet<Kind>,
+    pub exclude_tags: BTreeMap<String, String>,
+    pub exclude_ids: Vec<String>,
+    pub zones: BTreeMap<String, String>,
+    pub mapping: Mapping,
+    pub config_digest: String,
+    pub created_at: String,
+    pub _marker: std::marker::PhantomData<&'a ()>,
+}
+
+/// A node of the execution graph: a resource's first phase (find or create,
+/// plus its own attributes) or second phase (contents that may reference
+/// anything, which is how reference cycles are broken).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Node {
+    pub key: Key,
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Create,
+    Contents,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.phase {
+            Phase::Create => write!(f, "{}", self.key),
+            Phase::Contents => write!(f, "{}#contents", self.key),
+        }
+    }
+}
+
+impl Plan {
+    pub fn counts(&self) -> BTreeMap<Action, usize> {
+        let mut m = BTreeMap::new();
+        for i in &self.items {
+            *m.entry(i.action).or_insert(0) += 1;
+        }
+        m
+    }
+
+    pub fn conflicts(&self) -> impl Iterator<Item = &PlanItem> {
+        self.items.iter().filter(|i| i.action == Action::Conflict)
+    }
+
+    pub fn item(&self, key: &Key) -> Option<&PlanItem> {
+        self.items.iter().find(|i| &i.key == key)
+    }
+
+    /// Turns conflicts into skips (`apply --skip-conflicts`), with everything
+    /// that depends on a skipped item that is not already mapped.
+    pub fn skip_conflicts(&mut self) {
+        for item in &mut self.items {
+            if item.action == Action::Conflict {
+                item.action = Action::Skip;
+                item.reason = format!("conflict skipped on request: {}", item.reason);
+            }
+        }
+    }
+
+    /// The execution graph of the items apply runs.
+    pub fn graph(&self) -> Result<Dag<Node>, CycleError> {
+        let executing: HashMap<&Key, &PlanItem> = self
+            .items
+            .iter()
+            .filter(|i| i.action.executes())
+            .map(|i| (&i.key, i))
+            .collect();
+        let mut nodes = vec![];
+        let mut edges = vec![];
+        for item in self.items.iter().filter(|i| i.action.executes()) {
+            let create = Node {
+                key: item.key.clone(),
+                phase: Phase::Create,
+            };
+            nodes.push(create.clone());
+            for d in item.depends_on.iter().filter(|d| executing.contains_key(d)) {
+                edges.push((
+                    Node {
+                        key: d.clone(),
+                        phase: Phase::Create,
+                    },
+                    create.clone(),
+                ));
+            }
+            if item.key.kind.has_contents() {
+                let contents = Node {
+                    key: item.key.clone(),
+                    phase: Phase::Contents,
+                };
+                nodes.push(contents.clone());
+                edges.push((create.clone(), contents.clone()));
+                for d in item
+                    .contents_depend_on
+                    .iter()
+                    .filter(|d| executing.contains_key(d))
+                {
+                    edges.push((
+                        Node {
+                            key: d.clone(),
+                            phase: Phase::Create,
+                        },
+                        contents.clone(),
+                    ));
+                }
+            }
+        }
+        Dag::new(nodes, &edges)
+    }
+}
+
+/// Builds the plan. Pure: the same inputs give the same plan.
+pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
+    let by_tag: HashMap<&str, &Resource> = dest
+        .resources
+        .iter()
+        .filter_map(|r| r.ferry_source.as_deref().map(|s| (s, r)))
+        .collect();
+    let translator = Translator {
+        source: &source.side,
+        dest: &dest.side,
+        zones: &input.zones,
+        dest_zones: &dest.zones,
+        mapping: &input.mapping,
+    };
+    // Destination IDs known before apply: mapped or found by tag. Used to
+    // translate specs of mapped resources for the up-to-date check.
+    let mut known = input.mapping.clone();
+    let mut items: Vec<PlanItem> = vec![];
+    let mut in_source: BTreeSet<&Key> = BTreeSet::new();
+
+    let mut resources: Vec<&Resource> = source
+        .resources
+        .iter()
+        .filter(|r| input.kinds.contains(&r.key.kind))
+        .collect();
+    resources.sort_by(|a, b| a.key.cmp(&b.key));
+
+    for r in &resources {
+        in_source.insert(&r.key);
+        let (deps, cdeps) = refs_by_phase(r.key.kind, &r.spec);
+        let mut item = PlanItem {
+            action: Action::Create,
+            key: r.key.clone(),
+            name: r.name.clone(),
+            reason: String::new(),
+            dest_id: None,
+            depends_on: deps,
+            contents_depend_on: cdeps,
+            notes: vec![],
+            resource: (*r).clone(),
+        };
+        if let Some((k, v)) = input
+            .exclude_tags
+            .iter()
+            .find(|(k, v)| r.tags.get(*k) == Some(*v))
+        {
+            item.action = Action::Skip;
+            item.reason = format!("excluded by [scope] exclude_tags {k}={v}");
+        } else if input.exclude_ids.iter().any(|i| i == &r.key.id) {
+            item.action = Action::Skip;
+            item.reason = "excluded by [scope] exclude_ids".into();
+        } else if let Some(d) = input.mapping.get(&r.key) {
+            match dest.get(&Key::new(r.key.kind, d)) {
+                Some(_) => {
+                    item.action = Action::Update;
+                    item.dest_id = Some(d.to_string());
+                    item.reason = format!("mapped to {d}");
+                }
+                None => {
+                    item.reason =
+                        format!("mapped to {d}, which no longer exists in the destination");
+                    known.remove(&r.key);
+                }
+            }
+        } else if let Some(found) = by_tag.get(source.side.arn(&r.key).as_str()) {
+            item.action = Action::Adopt;
+            item.dest_id = Some(found.key.id.clone());
+            item.reason = format!("found {} by its ferry:source tag", found.key.id);
+            known.insert(r.key.clone(), found.key.id.clone());
+        } else if r.default {
+            item.action = Action::Adopt;
+            item.reason = default_reason(r);
+            let t = Translator {
+                mapping: &known,
+                ..translator.clone()
+            };
+            if let Some(found) = find_default(dest, r, &t) {
+                item.dest_id = Some(found.to_string());
+                known.insert(r.key.clone(), found.to_string());
+            }
+        } else {
+            item.reason = "not in the destination".into();
+        }
+        item.notes = notes_for(r);
+        items.push(item);
+    }
+
+    // Up-to-date check for resources that already have a destination.
+    let translator = Translator {
+        mapping: &known,
+        ..translator
+    };
+    for item in items.iter_mut().filter(|i| {
+        i.action == Action::Update || (i.action == Action::Adopt && i.dest_id.is_some())
+    }) {
+        let dest_id = item.dest_id.clone().expect("dest id");
+        let Some(current) = dest.get(&Key::new(item.key.kind, &dest_id)) else {
+            continue;
+        };
+        let t = translator.spec(&item.resource.spec);
+        let mut differences: Vec<String> = diff(&t.value, &current.spec)
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
+        if item.resource.tags != current.tags && !item.resource.default {
+            differences.push("tags".into());
+        }
+        differences.dedup();
+        if item.action == Action::Update {
+            if differences.is_empty() && t.is_complete() {
+                item.action = Action::Skip;
+                item.reason = format!("up to date ({dest_id})");
+            } else {
+                item.reason = format!("{dest_id} differs: {}", differences.join(", "));
+            }
+        }
+    }
+
+    let source_keys: BTreeSet<Key> = in_source.into_iter().cloned().collect();
+    detect_conflicts(
+        &mut items,
+        source,
+        dest,
+        &translator,
+        &source_keys,
+        &known,
+        input,
+    );
+    Plan {
+        format: PLAN_FORMAT,
+        created_at: input.created_at.clone(),
+        config_digest: input.config_digest.clone(),
+        source: source.side.clone(),
+        destination: dest.side.clone(),
+        zones: input.zones.clone(),
+        dest_zones: dest.zones.clone(),
+        items,
+    }
+}
+
+/// The destination's counterpart of an AWS default: same kind, also a
+/// default, and in the mapped VPC / zone. Found at plan time when the VPC
+/// already exists in the destination; otherwise apply finds it after creating
+/// the VPC.
+pub fn find_default<'d>(dest: &'d Snapshot, r: &Resource, t: &Translator) -> Option<&'d str> {
+    let want = t.spec(&r.spec);
+    if !want.unresolved.is_empty() {
+        return None;
+    }
+    dest.of_kind(r.key.kind)
+        .filter(|d| d.default)
+        .find(|d| {
+            ["vpc", "availability_zone"]
+                .iter()
+                .all(|f| want.value.get(f).is_none() || want.value.get(f) == d.spec.get(f))
+        })
+        .map(|d| d.key.id.as_str())
+}
+
+fn default_reason(r: &Resource) -> String {
+    let what = match r.key.kind {
+        Kind::Vpc => "the destination's default VPC",
+        Kind::Subnet => "the destination's default subnet in the mapped zone",
+        Kind::RouteTable => "the main route table of the mapped VPC",
+        Kind::NetworkAcl => "the default network ACL of the mapped VPC",
+        Kind::SecurityGroup => "the default security group of the mapped VPC",
+        Kind::InternetGateway => "the internet gateway of the destination's default VPC",
+        _ => "the destination's default",
+    };
+    format!("AWS default: mapped to {what}, contents reconciled")
+}
+
+fn notes_for(r: &Resource) -> Vec<String> {
+    match r.key.kind {
+        Kind::ElasticIp => vec![
+            "addresses cannot move between accounts: the destination gets a new public IP".into(),
+        ],
+        Kind::Vpc if r.spec["amazon_ipv6"] == true => {
+            vec!["the Amazon-provided IPv6 block differs in the destination".into()]
+        }
+        _ => vec![],
+    }
+}
+
+fn cidrs_of(r: &Resource) -> Vec<Ipv4Net> {
+    let mut out = vec![];
+    if let Some(c) = r.spec["cidr_block"].as_str().and_then(|c| c.parse().ok()) {
+        out.push(c);
+    }
+    if let Some(a) = r.spec["secondary_cidr_blocks"].as_array() {
+        out.extend(a.iter().filter_map(|c| c.as_str()?.parse::<Ipv4Net>().ok()));
+    }
+    out
+}
+
+fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+fn detect_conflicts(
+    items: &mut [PlanItem],
+    source: &Snapshot,
+    dest: &Snapshot,
+    translator: &Translator,
+    source_keys: &BTreeSet<Key>,
+    known: &Mapping,
+    _input: &PlanInput,
+) {
+    let claimed: BTreeSet<&str> = known.iter().map(|(_, d)| d).collect();
+    let claimed: BTreeSet<String> = claimed.into_iter().map(String::from).collect();
+    for item in items.iter_mut().filter(|i| i.action.executes()) {
+        let r = &item.resource;
+        let mut problems: Vec<String> = vec![];
+        // References ferry cannot follow.
+        for d in item.depends_on.iter().chain(&item.contents_depend_on) {
+            if !d.kind.is_supported() {
+                problems.push(format!("references {d}, of unsupported kind {}", d.kind));
+            } else if !source_keys.contains(d) && !known.contains(d) {
+                let why = if source.get(d).is_some() {
+                    "out of scope"
+                } else {
+                    "not in the source estate"
+                };
+                problems.push(format!("references {d}, which is {why}"));
+            }
+        }
+        let t = translator.spec(&r.spec);
+        problems.extend(t.problems.iter().cloned());
+        if item.action == Action::Create {
+            match r.key.kind {
+                Kind::Vpc => {
+                    for mine in cidrs_of(r) {
+                        for other in dest
+                            .of_kind(Kind::Vpc)
+                            .filter(|v| !claimed.contains(&v.key.id))
+                        {
+                            if let Some(theirs) =
+                                cidrs_of(other).into_iter().find(|c| overlaps(&mine, c))
+                            {
+                                problems.push(format!(
+                                    "CIDR {mine} overlaps {theirs} of {}{} in the destination",
+                                    other.key.id,
+                                    other
+                                        .name
+                                        .as_deref()
+                                        .map(|n| format!(" ({n})"))
+                                        .unwrap_or_default()
+                                ));
+                            }
+                        }
+                    }
+                }
+                Kind::SecurityGroup => {
+                    // A name is only taken inside an existing destination VPC.
+                    let vpc_src = r.spec["vpc"]["$ref"].as_str().and_then(Key::parse);
+                    if let Some(dvpc) = vpc_src.as_ref().and_then(|k| known.get(k)) {
+                        let name = r.spec["group_name"].as_str().unwrap_or("");
+                        if let Some(g) = dest.of_kind(Kind::SecurityGroup).find(|g| {
+                            g.spec["group_name"] == name
+                                && g.spec["vpc"]["$ref"] == format!("vpc/{dvpc}")
+                                && !claimed.contains(&g.key.id)
+                        }) {
+                            problems.push(format!(
+                                "group name {name:?} is already taken in {dvpc} by {}",
+                                g.key.id
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if item.resource.default && item.key.kind == Kind::Vpc && item.dest_id.is_none() {
+            if !dest.of_kind(Kind::Vpc).any(|v| v.default) {
+                problems.push(
+                    "the destination region has no default VPC to map the source's default VPC to"
+                        .into(),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            item.action = Action::Conflict;
+            item.reason = problems.join("; ");
+        }
+    }
+    // Anything that needs a resource that will not exist is a conflict too.
+    loop {
+        let blocked: BTreeMap<Key, Action> = items
+            .iter()
+            .filter(|i| !i.action.executes() && i.dest_id.is_none() && !known.contains(&i.key))
+            .map(|i| (i.key.clone(), i.action))
+            .collect();
+        let mut changed = false;
+        for item in items.iter_mut().filter(|i| i.action.executes()) {
+            let hit = item
+                .depends_on
+                .iter()
+                .chain(&item.contents_depend_on)
+                .find_map(|d| blocked.get(d).map(|a| (d.clone(), *a)));
+            if let Some((d, a)) = hit {
+                item.action = Action::Conflict;
+                item.reason = format!("depends on {d}, which is planned as {a}");
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,321 @@
+//! Planner tests on small hand-built snapshots.
+
+use super::*;
+use serde_json::{json, Value};
+
+fn side(a: &str, r: &str) -> SideInfo {
+    SideInfo {
+        account: a.into(),
+        region: r.into(),
+        partition: "aws".into(),
+    }
+}
+
+fn res(kind: Kind, id: &str, name: &str, spec: Value) -> Resource {
+    Resource::with_tags(Key::new(kind, id), spec, [("Name", name)])
+}
+
+fn default_res(kind: Kind, id: &str, spec: Value) -> Resource {
+    let mut r = Resource::with_tags(Key::new(kind, id), spec, []);
+    r.default = true;
+    r
+}
+
+fn snap(s: SideInfo, zones: &[&str], rs: Vec<Resource>) -> Snapshot {
+    Snapshot {
+        side: s,
+        taken_at: String::new(),
+        kinds: crate::kind::SUPPORTED.to_vec(),
+        zones: zones.iter().map(|z| z.to_string()).collect(),
+        resources: rs,
+    }
+}
+
+fn input() -> PlanInput<'static> {
+    PlanInput {
+        kinds: crate::kind::SUPPORTED.iter().copied().collect(),
+        ..Default::default()
+    }
+}
+
+fn sg(id: &str, name: &str, vpc: &str, ingress_from: &[&str]) -> Resource {
+    let ingress: Vec<Value> = ingress_from
+        .iter()
+        .map(|g| json!({"protocol": "tcp", "from_port": 80, "to_port": 80, "peer": {"group": {"$ref": format!("security_group/{g}")}}}))
+        .collect();
+    res(
+        Kind::SecurityGroup,
+        id,
+        name,
+        json!({"group_name": name, "description": "d", "vpc": {"$ref": format!("vpc/{vpc}")}, "ingress": ingress, "egress": []}),
+    )
+}
+
+/// A small estate: a VPC with a subnet, its default group, and two groups
+/// that reference each other.
+fn source() -> Snapshot {
+    snap(
+        side("111111111111", "us-east-1"),
+        &["us-east-1a", "us-east-1b"],
+        vec![
+            res(
+                Kind::Vpc,
+                "vpc-1",
+                "app",
+                json!({"cidr_block": "10.0.0.0/16", "secondary_cidr_blocks": []}),
+            ),
+            res(
+                Kind::Subnet,
+                "subnet-1",
+                "a",
+                json!({"vpc": {"$ref": "vpc/vpc-1"}, "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a"}),
+            ),
+            default_res(
+                Kind::SecurityGroup,
+                "sg-d",
+                json!({"group_name": "default", "description": "default", "vpc": {"$ref": "vpc/vpc-1"}, "ingress": [], "egress": []}),
+            ),
+            sg("sg-ping", "ping", "vpc-1", &["sg-pong"]),
+            sg("sg-pong", "pong", "vpc-1", &["sg-ping"]),
+        ],
+    )
+}
+
+fn empty_dest(region: &str) -> Snapshot {
+    snap(
+        side("222222222222", region),
+        &["us-east-1a", "us-east-1b", "eu-west-1a"],
+        vec![{
+            let mut v = res(
+                Kind::Vpc,
+                "vpc-def",
+                "",
+                json!({"cidr_block": "172.31.0.0/16"}),
+            );
+            v.default = true;
+            v
+        }],
+    )
+}
+
+#[test]
+fn fresh_estate_creates_everything_and_adopts_defaults() {
+    let p = build(&source(), &empty_dest("us-east-1"), &input());
+    let by: BTreeMap<String, Action> = p
+        .items
+        .iter()
+        .map(|i| (i.key.id.clone(), i.action))
+        .collect();
+    assert_eq!(by["vpc-1"], Action::Create);
+    assert_eq!(by["subnet-1"], Action::Create);
+    assert_eq!(
+        by["sg-d"],
+        Action::Adopt,
+        "default group is mapped, not created"
+    );
+    assert_eq!(by["sg-ping"], Action::Create);
+    let sub = p.item(&Key::new(Kind::Subnet, "subnet-1")).unwrap();
+    assert_eq!(sub.depends_on, vec![Key::new(Kind::Vpc, "vpc-1")]);
+}
+
+#[test]
+fn reference_cycles_are_broken_in_two_phases() {
+    let p = build(&source(), &empty_dest("us-east-1"), &input());
+    let ping = p.item(&Key::new(Kind::SecurityGroup, "sg-ping")).unwrap();
+    assert_eq!(
+        ping.depends_on,
+        vec![Key::new(Kind::Vpc, "vpc-1")],
+        "the group itself needs only its VPC"
+    );
+    assert_eq!(
+        ping.contents_depend_on,
+        vec![Key::new(Kind::SecurityGroup, "sg-pong")]
+    );
+    let mut g = p.graph().expect("acyclic once split");
+    // Both groups can be created before either's rules.
+    let mut order = vec![];
+    while !g.is_finished() {
+        for i in g.take_ready(usize::MAX) {
+            order.push(g.node(i).to_string());
+            g.complete(i);
+        }
+    }
+    let pos = |s: &str| order.iter().position(|x| x == s).unwrap();
+    assert!(pos("security_group/sg-pong") < pos("security_group/sg-ping#contents"));
+    assert!(pos("security_group/sg-ping") < pos("security_group/sg-pong#contents"));
+    assert!(pos("vpc/vpc-1") < pos("subnet/subnet-1"));
+}
+
+#[test]
+fn overlapping_cidr_is_a_conflict_that_spreads_to_dependents() {
+    let mut dest = empty_dest("us-east-1");
+    dest.resources.push(res(
+        Kind::Vpc,
+        "vpc-x",
+        "legacy",
+        json!({"cidr_block": "10.0.0.0/8"}),
+    ));
+    let p = build(&source(), &dest, &input());
+    let vpc = p.item(&Key::new(Kind::Vpc, "vpc-1")).unwrap();
+    assert_eq!(vpc.action, Action::Conflict);
+    assert!(
+        vpc.reason.contains("overlaps 10.0.0.0/8 of vpc-x (legacy)"),
+        "{}",
+        vpc.reason
+    );
+    let sub = p.item(&Key::new(Kind::Subnet, "subnet-1")).unwrap();
+    assert_eq!(sub.action, Action::Conflict);
+    assert!(sub.reason.contains("depends on vpc/vpc-1"));
+    let mut skipped = p.clone();
+    skipped.skip_conflicts();
+    assert_eq!(
+        skipped.graph().unwrap().len(),
+        0,
+        "nothing left to run once the VPC is skipped"
+    );
+}
+
+#[test]
+fn resources_found_by_tag_are_adopted_and_mapped_ones_checked() {
+    let src = source();
+    let mut dest = empty_dest("us-east-1");
+    let mut v = res(
+        Kind::Vpc,
+        "vpc-9",
+        "app",
+        json!({"cidr_block": "10.0.0.0/16", "secondary_cidr_blocks": []}),
+    );
+    v.ferry_source = Some(src.side.arn(&Key::new(Kind::Vpc, "vpc-1")));
+    dest.resources.push(v);
+    let p = build(&src, &dest, &input());
+    let vpc = p.item(&Key::new(Kind::Vpc, "vpc-1")).unwrap();
+    assert_eq!(
+        (vpc.action, vpc.dest_id.as_deref()),
+        (Action::Adopt, Some("vpc-9"))
+    );
+    assert_eq!(
+        p.item(&Key::new(Kind::Subnet, "subnet-1")).unwrap().action,
+        Action::Create
+    );
+
+    // Once mapped: equal is skipped, different is an update.
+    let mut inp = input();
+    inp.mapping.insert(Key::new(Kind::Vpc, "vpc-1"), "vpc-9");
+    let p = build(&src, &dest, &inp);
+    let vpc = p.item(&Key::new(Kind::Vpc, "vpc-1")).unwrap();
+    assert_eq!(vpc.action, Action::Skip, "{}", vpc.reason);
+    assert!(vpc.reason.starts_with("up to date"));
+    dest.resources.last_mut().unwrap().spec["secondary_cidr_blocks"] = json!(["10.1.0.0/16"]);
+    let p = build(&src, &dest, &inp);
+    let vpc = p.item(&Key::new(Kind::Vpc, "vpc-1")).unwrap();
+    assert_eq!(vpc.action, Action::Update);
+    assert!(
+        vpc.reason.contains("secondary_cidr_blocks"),
+        "{}",
+        vpc.reason
+    );
+}
+
+#[test]
+fn group_name_taken_in_an_existing_vpc_is_a_conflict() {
+    let mut src = source();
+    let mut dv = default_res(
+        Kind::Vpc,
+        "vpc-def-src",
+        json!({"cidr_block": "172.31.0.0/16"}),
+    );
+    dv.name = None;
+    src.resources.push(dv);
+    src.resources.push(sg("sg-web", "web", "vpc-def-src", &[]));
+    let mut dest = empty_dest("us-east-1");
+    dest.resources.push(sg("sg-theirs", "web", "vpc-def", &[]));
+    let p = build(&src, &dest, &input());
+    let v = p.item(&Key::new(Kind::Vpc, "vpc-def-src")).unwrap();
+    assert_eq!(
+        (v.action, v.dest_id.as_deref()),
+        (Action::Adopt, Some("vpc-def"))
+    );
+    let web = p.item(&Key::new(Kind::SecurityGroup, "sg-web")).unwrap();
+    assert_eq!(web.action, Action::Conflict);
+    assert!(
+        web.reason
+            .contains("\"web\" is already taken in vpc-def by sg-theirs"),
+        "{}",
+        web.reason
+    );
+}
+
+#[test]
+fn unsupported_and_missing_references_are_conflicts() {
+    let mut src = source();
+    src.resources.push(res(Kind::RouteTable, "rtb-1", "rt", json!({
+        "vpc": {"$ref": "vpc/vpc-1"}, "main": false, "associations": [],
+        "routes": [{"destination": {"cidr": "10.9.0.0/16"}, "target": {"$ref": "transit_gateway/tgw-1"}}]
+    })));
+    src.resources.push(res(Kind::Subnet, "subnet-x", "x", json!({"vpc": {"$ref": "vpc/vpc-elsewhere"}, "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a"})));
+    let p = build(&src, &empty_dest("us-east-1"), &input());
+    let rt = p.item(&Key::new(Kind::RouteTable, "rtb-1")).unwrap();
+    assert_eq!(rt.action, Action::Conflict);
+    assert!(
+        rt.reason.contains("unsupported kind transit_gateway"),
+        "{}",
+        rt.reason
+    );
+    let sx = p.item(&Key::new(Kind::Subnet, "subnet-x")).unwrap();
+    assert!(
+        sx.reason.contains("not in the source estate"),
+        "{}",
+        sx.reason
+    );
+}
+
+#[test]
+fn scope_exclusions_skip_and_block_dependents() {
+    let mut src = source();
+    src.resources[0]
+        .tags
+        .insert("ferry:skip".into(), "true".into());
+    let mut inp = input();
+    inp.exclude_tags.insert("ferry:skip".into(), "true".into());
+    let p = build(&src, &empty_dest("us-east-1"), &inp);
+    assert_eq!(
+        p.item(&Key::new(Kind::Vpc, "vpc-1")).unwrap().action,
+        Action::Skip
+    );
+    assert_eq!(
+        p.item(&Key::new(Kind::Subnet, "subnet-1")).unwrap().action,
+        Action::Conflict
+    );
+    let mut only = input();
+    only.kinds = [Kind::Vpc].into();
+    let p = build(&source(), &empty_dest("us-east-1"), &only);
+    assert_eq!(p.items.len(), 1);
+}
+
+#[test]
+fn a_zone_without_counterpart_is_a_conflict_across_regions() {
+    let mut src = source();
+    src.resources[1].spec["availability_zone"] = json!("us-east-1f");
+    let mut dest = empty_dest("eu-west-1");
+    dest.side.region = "eu-west-1".into();
+    dest.zones = vec!["eu-west-1a".into(), "eu-west-1b".into()];
+    let p = build(&src, &dest, &input());
+    let sub = p.item(&Key::new(Kind::Subnet, "subnet-1")).unwrap();
+    assert_eq!(sub.action, Action::Conflict);
+    assert!(sub.reason.contains("[zones]"), "{}", sub.reason);
+    let mut inp = input();
+    inp.zones.insert("us-east-1f".into(), "eu-west-1b".into());
+    let p = build(&src, &dest, &inp);
+    assert_eq!(
+        p.item(&Key::new(Kind::Subnet, "subnet-1")).unwrap().action,
+        Action::Create
+    );
+}
+
+#[test]
+fn plans_round_trip_through_json() {
+    let p = build(&source(), &empty_dest("us-east-1"), &input());
+    let text = serde_json::to_string(&p).unwrap();
+    let back: Plan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, p);
+}
