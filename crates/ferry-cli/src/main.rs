@@ -1,1 +1,435 @@
-fn main() {}
+//! The `ferry` command: parses arguments, loads the configuration and state,
+//! calls the engine, prints results and maps errors to the documented exit
+//! codes (0 ok, 1 finding, 2 bad input/config, 3 AWS failure).
+
+mod bootstrap;
+mod cli;
+mod progress;
+
+use clap::Parser;
+use cli::{Cli, Command, Output};
+use ferry_core::config::Config;
+use ferry_engine::{apply, planning, rollback, Context, EngineError};
+use ferry_state::{RunState, State};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, EngineError>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Init { force } => init(&cli, *force),
+        Command::Bootstrap { out } => bootstrap::print(&cli, out.output),
+        Command::Runs { out } => runs(&cli, out.output),
+        Command::Mapping { out } => mapping(&cli, out.output),
+        _ => with_context(cli).await,
+    }
+}
+
+fn init(cli: &Cli, force: bool) -> Result<u8> {
+    if cli.config.exists() && !force {
+        return Err(EngineError::Input(format!(
+            "{} already exists; pass --force to overwrite it",
+            cli.config.display()
+        )));
+    }
+    std::fs::write(&cli.config, ferry_core::config::skeleton())
+        .map_err(|e| EngineError::Input(format!("cannot write {}: {e}", cli.config.display())))?;
+    println!(
+        "wrote {}: set [source] and [destination], then run `ferry plan`",
+        cli.config.display()
+    );
+    Ok(0)
+}
+
+fn json<T: serde::Serialize>(v: &T) {
+    println!("{}", serde_json::to_string_pretty(v).expect("json"));
+}
+
+fn runs(cli: &Cli, output: Output) -> Result<u8> {
+    let state = State::open_existing(&cli.state_dir)?;
+    let runs = state.runs()?;
+    if output == Output::Json {
+        let list: Vec<_> = runs
+            .iter()
+            .map(|r| serde_json::json!({"id": r.id, "state": r.state, "started_at": r.started_at, "ended_at": r.ended_at, "summary": r.summary}))
+            .collect();
+        json(&list);
+        return Ok(0);
+    }
+    if runs.is_empty() {
+        println!("no runs yet");
+    }
+    println!(
+        "{:<5} {:<16} {:<22} {:<22} SUMMARY",
+        "RUN", "STATE", "STARTED", "ENDED"
+    );
+    for r in runs {
+        let s = &r.summary;
+        let summary = if s.is_null() {
+            String::new()
+        } else {
+            format!(
+                "{} created, {} adopted, {} failed",
+                s["created"].as_u64().unwrap_or(0),
+                s["adopted"].as_u64().unwrap_or(0),
+                s["failed"].as_u64().unwrap_or(0)
+            )
+        };
+        println!(
+            "{:<5} {:<16} {:<22} {:<22} {summary}",
+            r.id,
+            r.state.to_string(),
+            r.started_at,
+            r.ended_at.unwrap_or_default()
+        );
+    }
+    Ok(0)
+}
+
+fn mapping(cli: &Cli, output: Output) -> Result<u8> {
+    let state = State::open_existing(&cli.state_dir)?;
+    let all = state.map_all()?;
+    if output == Output::Json {
+        json(&all);
+        return Ok(0);
+    }
+    println!(
+        "{:<18} {:<32} {:<26} {:<8} RUN",
+        "KIND", "SOURCE", "DESTINATION", "ORIGIN"
+    );
+    for m in all {
+        let source = m
+            .source_key
+            .split_once('/')
+            .map(|(_, id)| id)
+            .unwrap_or(&m.source_key);
+        println!(
+            "{:<18} {:<32} {:<26} {:<8} {}",
+            m.kind, source, m.dest_id, m.origin, m.run_id
+        );
+    }
+    Ok(0)
+}
+
+async fn with_context(cli: Cli) -> Result<u8> {
+    let config = Config::load(&cli.config)?;
+    let read_only = matches!(
+        cli.command,
+        Command::Verify { .. } | Command::Rollback { .. }
+    );
+    let state = Arc::new(if read_only {
+        State::open_existing(&cli.state_dir)?
+    } else {
+        State::open(&cli.state_dir)?
+    });
+    let (events, printer) = progress::spawn(cli.progress != cli::Progress::None);
+    let cx = Context::connect(config, state, events).await?;
+    let cx = Arc::new(cx);
+    let code = match &cli.command {
+        Command::Discover { out } => discover(&cx, out.output).await,
+        Command::Plan {
+            out,
+            strict,
+            output,
+        } => plan(&cx, out.as_deref(), *strict, output.output).await,
+        Command::Apply {
+            yes,
+            plan,
+            concurrency,
+            skip_conflicts,
+        } => {
+            apply(
+                cx.clone(),
+                *yes,
+                plan.as_deref(),
+                concurrency.map(usize::from),
+                *skip_conflicts,
+            )
+            .await
+        }
+        Command::Verify { out } => verify(&cx, out.output).await,
+        Command::Rollback { run, yes } => rollback(&cx, *run, *yes).await,
+        _ => unreachable!("handled without AWS"),
+    };
+    drop(cx);
+    let _ = printer.await;
+    code
+}
+
+async fn discover(cx: &Context, output: Output) -> Result<u8> {
+    let (s, d) = ferry_engine::discover::both(cx).await?;
+    if output == Output::Json {
+        json(&serde_json::json!({"source": s, "destination": d}));
+        return Ok(0);
+    }
+    for snap in [&s, &d] {
+        println!(
+            "{} / {}: {} resources",
+            snap.side.account,
+            snap.side.region,
+            snap.resources.len()
+        );
+        for k in &snap.kinds {
+            println!("  {:<18} {}", k.to_string(), snap.of_kind(*k).count());
+        }
+    }
+    Ok(0)
+}
+
+async fn plan(
+    cx: &Context,
+    out: Option<&std::path::Path>,
+    strict: bool,
+    output: Output,
+) -> Result<u8> {
+    let p = planning::make(cx).await?;
+    if let Some(path) = out {
+        write_atomic(path, &serde_json::to_string_pretty(&p).expect("plan json"))?;
+    }
+    if output == Output::Json {
+        json(&p);
+    } else {
+        print!("{}", ferry_core::render::plan(&p));
+        if let Some(path) = out {
+            println!(
+                "plan written to {}; run it with `ferry apply --plan {}`",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(if strict && p.conflicts().next().is_some() {
+        1
+    } else {
+        0
+    })
+}
+
+/// Writes via a temporary file and rename, so a reader never sees half a plan.
+fn write_atomic(path: &std::path::Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| EngineError::Input(format!("cannot write {}: {e}", path.display())))
+}
+
+fn confirm(question: &str, yes: bool, what: &str) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(EngineError::Input(format!(
+            "refusing to {what} without confirmation: stdin is not a terminal; pass --yes to {what} non-interactively"
+        )));
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok();
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+async fn apply(
+    cx: Arc<Context>,
+    yes: bool,
+    plan_file: Option<&std::path::Path>,
+    concurrency: Option<usize>,
+    skip_conflicts: bool,
+) -> Result<u8> {
+    let _lock = cx.state.lock("apply")?;
+    let interrupted = cx.state.mark_interrupted()?;
+    // Resume the last run if it died mid-way: same plan, same run number.
+    let last = cx.state.runs()?.into_iter().last();
+    let resume = last.filter(|r| {
+        r.state == RunState::Interrupted || (r.state == RunState::Failed && plan_file.is_none())
+    });
+    let (mut plan, run_id) = match (resume, plan_file) {
+        (Some(r), None) if r.config_digest == cx.config.digest() => {
+            let p: ferry_core::Plan = serde_json::from_value(r.plan.clone()).map_err(|e| {
+                EngineError::Input(format!(
+                    "run {} has an unreadable plan in the state database: {e}",
+                    r.id
+                ))
+            })?;
+            let why = if interrupted.contains(&r.id) || r.state == RunState::Interrupted {
+                "was interrupted"
+            } else {
+                "failed"
+            };
+            eprintln!("resuming run {} (it {why}); its plan:", r.id);
+            (p, Some(r.id))
+        }
+        _ => {
+            let p = match plan_file {
+                Some(f) => {
+                    let p = planning::read(f)?;
+                    planning::check_fits(&cx, &p, &f.display().to_string())?;
+                    p
+                }
+                None => planning::make(&cx).await?,
+            };
+            (p, None)
+        }
+    };
+    print!("{}", ferry_core::render::plan(&plan));
+    if plan.conflicts().next().is_some() {
+        if !skip_conflicts {
+            return Err(EngineError::Conflicts(
+                "the plan has conflicts (above); resolve them, or pass --skip-conflicts to leave them and what depends on them out".into(),
+            ));
+        }
+        plan.skip_conflicts();
+        plan = reblock(plan);
+    }
+    let work = plan.items.iter().filter(|i| i.action.executes()).count();
+    if work == 0 && run_id.is_none() {
+        println!("Nothing to do: the destination is up to date.");
+        return Ok(0);
+    }
+    if !confirm(
+        &format!(
+            "Apply {work} change(s) to {}/{}?",
+            plan.destination.account, plan.destination.region
+        ),
+        yes,
+        "apply",
+    )? {
+        println!("Nothing applied.");
+        return Ok(0);
+    }
+    let plan_json = serde_json::to_value(&plan).expect("plan json");
+    let run_id = match run_id {
+        Some(id) => {
+            cx.state.set_run_plan(id, &plan_json)?;
+            cx.state.set_run_state(id, RunState::Running)?;
+            id
+        }
+        None => cx
+            .state
+            .create_run(&plan_json, &cx.config.digest(), RunState::Running)?,
+    };
+    let concurrency = concurrency.unwrap_or(cx.config.apply.concurrency);
+    let summary = apply::execute(cx.clone(), run_id, Arc::new(plan), concurrency).await;
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            cx.state.set_run_state(run_id, RunState::Failed)?;
+            return Err(e);
+        }
+    };
+    cx.state.set_run_summary(
+        run_id,
+        &serde_json::to_value(&summary).expect("summary json"),
+    )?;
+    if summary.failed > 0 {
+        cx.state.set_run_state(run_id, RunState::Failed)?;
+        return Err(EngineError::Failed(format!(
+            "run {run_id}: {} resource(s) failed and {} could not start; first: {}\nfix the cause and run `ferry apply` again to resume, or `ferry rollback {run_id}`",
+            summary.failed,
+            summary.stranded,
+            summary.errors.first().cloned().unwrap_or_default()
+        )));
+    }
+    cx.state.set_run_state(run_id, RunState::Succeeded)?;
+    println!(
+        "Run {run_id} succeeded: {} created, {} adopted, {} reconciled, {} change(s). Check it with `ferry verify`.",
+        summary.created, summary.adopted, summary.converged, summary.changes
+    );
+    Ok(0)
+}
+
+/// After skipping conflicts, whatever depended on them must be skipped too.
+fn reblock(mut plan: ferry_core::Plan) -> ferry_core::Plan {
+    loop {
+        let skipped: std::collections::BTreeSet<ferry_core::Key> = plan
+            .items
+            .iter()
+            .filter(|i| !i.action.executes() && i.dest_id.is_none())
+            .map(|i| i.key.clone())
+            .collect();
+        let mut changed = false;
+        for i in plan.items.iter_mut().filter(|i| i.action.executes()) {
+            if let Some(d) = i
+                .depends_on
+                .iter()
+                .chain(&i.contents_depend_on)
+                .find(|d| skipped.contains(d))
+            {
+                i.action = ferry_core::Action::Skip;
+                i.reason = format!("skipped: depends on {d}, which is skipped");
+                changed = true;
+            }
+        }
+        if !changed {
+            return plan;
+        }
+    }
+}
+
+async fn verify(cx: &Context, output: Output) -> Result<u8> {
+    let report = ferry_engine::verify::run(cx).await?;
+    if output == Output::Json {
+        json(
+            &serde_json::json!({"equivalent": report.is_equivalent(), "counts": report.counts(), "report": report}),
+        );
+    } else {
+        print!("{}", ferry_core::render::verify(&report));
+    }
+    Ok(if report.is_equivalent() { 0 } else { 1 })
+}
+
+async fn rollback(cx: &Context, run: Option<i64>, yes: bool) -> Result<u8> {
+    let _lock = cx.state.lock("rollback")?;
+    cx.state.mark_interrupted()?;
+    let run = match run {
+        Some(id) => {
+            cx.state.run(id)?.ok_or_else(|| {
+                EngineError::Input(format!("there is no run {id}; `ferry runs` lists them"))
+            })?;
+            id
+        }
+        None => rollback::default_run(cx)?,
+    };
+    let steps = rollback::preview(cx, run).await?;
+    println!(
+        "Rollback of run {run}: {} step(s), newest first",
+        steps.len()
+    );
+    for s in &steps {
+        println!("  {s}");
+    }
+    if !confirm(&format!("Roll back run {run}?"), yes, "roll back")? {
+        println!("Nothing rolled back.");
+        return Ok(0);
+    }
+    let s = rollback::run(cx, run).await?;
+    if !s.failed.is_empty() {
+        return Err(EngineError::Failed(format!(
+            "rollback of run {run} left {} step(s) undone:\n  {}\nrun `ferry rollback {run}` again once the cause is fixed",
+            s.failed.len(),
+            s.failed.join("\n  ")
+        )));
+    }
+    println!(
+        "Run {run} rolled back: {} deleted, {} restored.",
+        s.deleted, s.restored
+    );
+    Ok(0)
+}

@@ -45,12 +45,39 @@ fn walk(path: &str, e: &Value, a: &Value, out: &mut Vec<Difference>) {
                 }
             }
         }
+        // Lists of references are sets: translation through the mapping
+        // changes the IDs and so the sorted order.
+        (Value::Array(ea), Value::Array(aa)) if holds_refs(ea) || holds_refs(aa) => {
+            let mut es: Vec<&Value> = ea.iter().collect();
+            let mut as_: Vec<&Value> = aa.iter().collect();
+            es.sort_by_key(|v| v.to_string());
+            as_.sort_by_key(|v| v.to_string());
+            if es != as_ {
+                set_difference(path, ea, aa, out);
+            }
+        }
         (Value::Array(ea), Value::Array(aa)) if ea.len() == aa.len() => {
             for (i, (ev, av)) in ea.iter().zip(aa).enumerate() {
                 walk(&format!("{path}[{i}]"), ev, av, out);
             }
         }
-        (Value::Array(ea), Value::Array(aa)) => {
+        (Value::Array(ea), Value::Array(aa)) => set_difference(path, ea, aa, out),
+        _ if e == a => {}
+        _ => out.push(Difference {
+            path: path.to_string(),
+            expected: e.clone(),
+            actual: a.clone(),
+        }),
+    }
+}
+
+fn holds_refs(a: &[Value]) -> bool {
+    a.iter().any(|v| !crate::resource::refs_in(v).is_empty())
+}
+
+fn set_difference(path: &str, ea: &[Value], aa: &[Value], out: &mut Vec<Difference>) {
+    {
+        {
             for ev in ea.iter().filter(|x| !aa.contains(x)) {
                 out.push(Difference {
                     path: format!("{path}[]"),
@@ -66,12 +93,6 @@ fn walk(path: &str, e: &Value, a: &Value, out: &mut Vec<Difference>) {
                 });
             }
         }
-        _ if e == a => {}
-        _ => out.push(Difference {
-            path: path.to_string(),
-            expected: e.clone(),
-            actual: a.clone(),
-        }),
     }
 }
 
@@ -87,6 +108,27 @@ mod tests {
         assert!(
             diff(&json!({"x": null}), &json!({})).is_empty(),
             "absent equals null"
+        );
+    }
+
+    #[test]
+    fn reference_lists_compare_as_sets() {
+        let e = json!({"associations": [{"$ref": "subnet/subnet-b"}, {"$ref": "subnet/subnet-a"}]});
+        let a = json!({"associations": [{"$ref": "subnet/subnet-a"}, {"$ref": "subnet/subnet-b"}]});
+        assert!(diff(&e, &a).is_empty());
+        let a = json!({"associations": [{"$ref": "subnet/subnet-a"}, {"$ref": "subnet/subnet-c"}]});
+        let d = diff(&e, &a);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].expected, json!({"$ref": "subnet/subnet-b"}));
+        assert_eq!(d[1].actual, json!({"$ref": "subnet/subnet-c"}));
+        // Plain lists keep their order (DHCP name servers).
+        assert_eq!(
+            diff(
+                &json!(["1.1.1.1", "8.8.8.8"]),
+                &json!(["8.8.8.8", "1.1.1.1"])
+            )
+            .len(),
+            2
         );
     }
 

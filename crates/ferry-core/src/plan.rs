@@ -354,14 +354,21 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
 /// already exists in the destination; otherwise apply finds it after creating
 /// the VPC.
 pub fn find_default<'d>(dest: &'d Snapshot, r: &Resource, t: &Translator) -> Option<&'d str> {
-    let want = t.spec(&r.spec);
-    if !want.unresolved.is_empty() {
+    // Only the fields that place a default are translated: its contents may
+    // name resources that do not exist yet.
+    const PLACING: [&str; 2] = ["vpc", "availability_zone"];
+    let placing: serde_json::Map<String, serde_json::Value> = PLACING
+        .iter()
+        .filter_map(|f| r.spec.get(*f).map(|v| (f.to_string(), v.clone())))
+        .collect();
+    let want = t.spec(&serde_json::Value::Object(placing));
+    if !want.is_complete() {
         return None;
     }
     dest.of_kind(r.key.kind)
         .filter(|d| d.default)
         .find(|d| {
-            ["vpc", "availability_zone"]
+            PLACING
                 .iter()
                 .all(|f| want.value.get(f).is_none() || want.value.get(f) == d.spec.get(f))
         })
@@ -436,6 +443,16 @@ fn detect_conflicts(
             }
         }
         let t = translator.spec(&r.spec);
+        if r.default && !t.problems.is_empty() {
+            // An AWS default with no counterpart (a default subnet in a zone
+            // the destination region lacks) holds nothing to move.
+            item.action = Action::Skip;
+            item.reason = format!(
+                "AWS default with no counterpart in the destination: {}",
+                t.problems.join("; ")
+            );
+            continue;
+        }
         problems.extend(t.problems.iter().cloned());
         if item.action == Action::Create {
             match r.key.kind {

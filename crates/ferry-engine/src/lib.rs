@@ -1,1 +1,17 @@
-//! placeholder
+//! ferry-engine: discover -> plan -> apply -> verify -> rollback. Owns the
+//! async DAG executor and the journal discipline around every mutation, and
+//! emits [`Event`]s that the CLI (and later the dashboard) render.
+
+pub mod apply;
+pub mod context;
+pub mod discover;
+pub mod error;
+pub mod event;
+pub mod failpoint;
+pub mod planning;
+pub mod rollback;
+pub mod verify;
+
+pub use context::Context;
+pub use error::EngineError;
+pub use event::Event;

@@ -319,3 +319,22 @@ fn plans_round_trip_through_json() {
     let back: Plan = serde_json::from_str(&text).unwrap();
     assert_eq!(back, p);
 }
+
+#[test]
+fn defaults_without_a_counterpart_zone_are_skipped_not_conflicts() {
+    let mut src = source();
+    let mut ds = default_res(
+        Kind::Subnet,
+        "subnet-def-f",
+        json!({"vpc": {"$ref": "vpc/vpc-1"}, "cidr_block": "172.31.80.0/20", "availability_zone": "us-east-1f"}),
+    );
+    ds.default = true;
+    src.resources.push(ds);
+    let mut dest = empty_dest("eu-west-1");
+    dest.side.region = "eu-west-1".into();
+    dest.zones = vec!["eu-west-1a".into()];
+    let p = build(&src, &dest, &input());
+    let item = p.item(&Key::new(Kind::Subnet, "subnet-def-f")).unwrap();
+    assert_eq!(item.action, Action::Skip);
+    assert!(item.reason.contains("no counterpart"), "{}", item.reason);
+}

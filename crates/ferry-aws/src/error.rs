@@ -1,0 +1,106 @@
+//! Errors from AWS calls, classified the way the engine needs them:
+//! not found (success for a delete), dependency violation (retry later in a
+//! rollback), throttling, or anything else.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AwsError {
+    /// AWS (or the network) refused a call, after the SDK's retries.
+    #[error("{side}: {op} failed{}: {message}", .code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Api {
+        side: &'static str,
+        op: &'static str,
+        code: Option<String>,
+        message: String,
+    },
+    /// Could not obtain or use credentials (assume-role refused, no credentials).
+    #[error("{side}: credentials: {message}")]
+    Credentials { side: &'static str, message: String },
+    /// A response lacked something ferry needs, or a spec could not be read.
+    #[error("{side}: {message}")]
+    Invalid { side: &'static str, message: String },
+    /// Waited too long for a resource to reach a state.
+    #[error("{side}: timed out waiting for {what}")]
+    Timeout { side: &'static str, what: String },
+}
+
+impl AwsError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Api { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code().is_some_and(|c| c.contains("NotFound"))
+    }
+
+    pub fn is_dependency_violation(&self) -> bool {
+        self.code().is_some_and(|c| {
+            c == "DependencyViolation"
+                || c == "InvalidIPAddress.InUse"
+                || c == "AuthFailure.AddressInUse"
+                || c == "InvalidNetworkAclEntry.InUse"
+                || c == "Resource.AlreadyAssociated"
+                || c == "IncorrectState"
+        })
+    }
+
+    /// The rule, route or association is already there: converge treats it as done.
+    pub fn is_duplicate(&self) -> bool {
+        self.code().is_some_and(|c| {
+            c.ends_with(".Duplicate")
+                || c == "RouteAlreadyExists"
+                || c == "NetworkAclEntryAlreadyExists"
+        })
+    }
+}
+
+/// Converts an SDK error, keeping the AWS error code and message and never
+/// anything from the request (no credentials appear in either).
+pub fn api<E, R>(side: &'static str, op: &'static str, e: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static + HttpStatus,
+{
+    let code = e.code().map(str::to_string);
+    let message = match (&e, e.message()) {
+        (_, Some(m)) => m.to_string(),
+        (SdkError::DispatchFailure(_), None) | (SdkError::TimeoutError(_), None) => {
+            format!("cannot reach the endpoint: {}", DisplayErrorContext(&e))
+        }
+        // An answer that is not an AWS error document (a proxy's or an
+        // emulator's HTML page, say): the status is what helps, not the body.
+        (SdkError::ServiceError(se), None) => format!(
+            "unexpected HTTP {} response that is not an AWS error",
+            se.raw().status_code()
+        ),
+        (SdkError::ResponseError(re), None) => {
+            format!("unreadable HTTP {} response", re.raw().status_code())
+        }
+        _ => DisplayErrorContext(&e).to_string(),
+    };
+    AwsError::Api {
+        side,
+        op,
+        code,
+        message,
+    }
+}
+
+pub type Result<T, E = AwsError> = std::result::Result<T, E>;
+
+/// The HTTP status of a raw response, for messages about non-AWS answers.
+pub trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}

@@ -1,0 +1,168 @@
+//! Client-side token buckets per service and API class (DESIGN invariant 9),
+//! with AWS's published EC2 defaults, so a large migration paces itself
+//! instead of leaning on throttling errors and retries.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// API classes as AWS's EC2 request throttling documents them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// Describe* and other non-mutating calls.
+    Read,
+    /// Create*, Modify*, Delete*, Authorize* ...
+    Mutate,
+    RunInstances,
+    CopyImage,
+}
+
+impl Class {
+    pub fn key(self) -> &'static str {
+        match self {
+            Class::Read => "ec2.describe",
+            Class::Mutate => "ec2.mutating",
+            Class::RunInstances => "ec2.run_instances",
+            Class::CopyImage => "ec2.copy_image",
+        }
+    }
+
+    pub const ALL: [Class; 4] = [
+        Class::Read,
+        Class::Mutate,
+        Class::RunInstances,
+        Class::CopyImage,
+    ];
+
+    /// (burst, refill per second), from AWS's EC2 throttling documentation.
+    fn default_rate(self) -> (u32, f64) {
+        match self {
+            Class::Read => (100, 20.0),
+            Class::Mutate => (50, 5.0),
+            Class::RunInstances => (5, 2.0),
+            Class::CopyImage => (100, 1.0),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(burst: u32, per_second: f64) -> Bucket {
+        Bucket {
+            capacity: burst as f64,
+            per_second,
+            tokens: burst as f64,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes a token if one is there; otherwise says how long until one is.
+    fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / self.per_second,
+            ))
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Limiter {
+    buckets: BTreeMap<Class, Mutex<Bucket>>,
+}
+
+impl Limiter {
+    /// Buckets with AWS's defaults, overridden by `[apply.rate_limits]`.
+    /// Unknown keys are refused so a typo does not silently do nothing.
+    pub fn new(overrides: &BTreeMap<String, (u32, f64)>) -> Result<Limiter, String> {
+        for k in overrides.keys() {
+            if !Class::ALL.iter().any(|c| c.key() == k) {
+                let known: Vec<_> = Class::ALL.iter().map(|c| c.key()).collect();
+                return Err(format!(
+                    "unknown rate limit {k:?} in [apply.rate_limits]: expected one of {}",
+                    known.join(", ")
+                ));
+            }
+        }
+        let buckets = Class::ALL
+            .iter()
+            .map(|c| {
+                let (b, r) = overrides
+                    .get(c.key())
+                    .copied()
+                    .unwrap_or_else(|| c.default_rate());
+                (*c, Mutex::new(Bucket::new(b, r)))
+            })
+            .collect();
+        Ok(Limiter { buckets })
+    }
+
+    pub async fn acquire(&self, class: Class) {
+        loop {
+            let wait = {
+                let mut b = self.buckets[&class].lock().expect("limiter lock");
+                match b.try_take(Instant::now()) {
+                    Ok(()) => return,
+                    Err(w) => w,
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_refills_at_rate() {
+        let mut b = Bucket::new(2, 10.0);
+        let t0 = b.last;
+        assert!(b.try_take(t0).is_ok());
+        assert!(b.try_take(t0).is_ok());
+        let wait = b.try_take(t0).unwrap_err();
+        assert!((wait.as_secs_f64() - 0.1).abs() < 1e-6, "{wait:?}");
+        assert!(b.try_take(t0 + Duration::from_millis(100)).is_ok());
+        // Refill never exceeds the burst.
+        assert!(b.try_take(t0 + Duration::from_secs(60)).is_ok());
+        assert!(b.try_take(t0 + Duration::from_secs(60)).is_ok());
+        assert!(b.try_take(t0 + Duration::from_secs(60)).is_err());
+    }
+
+    #[test]
+    fn unknown_override_is_refused() {
+        let mut o = BTreeMap::new();
+        o.insert("ec2.mutate".to_string(), (1, 1.0));
+        let err = Limiter::new(&o).unwrap_err();
+        assert!(err.contains("ec2.mutating"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn acquire_waits_for_a_token() {
+        let mut o = BTreeMap::new();
+        o.insert("ec2.mutating".to_string(), (1, 20.0));
+        let l = Limiter::new(&o).unwrap();
+        let start = std::time::Instant::now();
+        l.acquire(Class::Mutate).await;
+        l.acquire(Class::Mutate).await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(45),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! A side of the migration: credentials, region, endpoints, clients and rate
+//! limits, resolved from one `[source]` or `[destination]` table.
+//!
+//! Credentials come only from the standard chain (environment, profiles, SSO,
+//! instance roles), optionally exchanged for a role with AssumeRole. ferry
+//! never reads, prints or stores keys itself.
+
+use crate::error::{api, AwsError, Result};
+use crate::ratelimit::{Class, Limiter};
+use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use ferry_core::config::SideConfig;
+use ferry_core::SideInfo;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Counts of API calls by class, for progress output and benchmarks.
+#[derive(Debug, Default)]
+pub struct CallCounts {
+    pub read: AtomicU64,
+    pub mutate: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct Side {
+    /// "source" or "destination", for messages.
+    pub name: &'static str,
+    pub info: SideInfo,
+    ec2: aws_sdk_ec2::Client,
+    limiter: Arc<Limiter>,
+    pub calls: Arc<CallCounts>,
+}
+
+impl std::fmt::Debug for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Side")
+            .field("name", &self.name)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl Side {
+    /// Builds the clients and asks STS who we are (which also proves the
+    /// credentials and the endpoint work before anything else happens).
+    pub async fn connect(
+        name: &'static str,
+        cfg: &SideConfig,
+        limits: &BTreeMap<String, (u32, f64)>,
+    ) -> Result<Side> {
+        let limiter = Limiter::new(limits).map_err(|message| AwsError::Invalid {
+            side: name,
+            message,
+        })?;
+        let sdk = sdk_config(name, cfg).await?;
+        let sts_conf = with_endpoint(aws_sdk_sts::config::Builder::from(&sdk), cfg, "sts");
+        let sts = aws_sdk_sts::Client::from_conf(sts_conf.build());
+        let who = sts.get_caller_identity().send().await.map_err(|e| {
+            let e = api(name, "GetCallerIdentity", e);
+            credentials_hint(name, cfg, e)
+        })?;
+        let account = who.account().unwrap_or_default().to_string();
+        let partition = who
+            .arn()
+            .and_then(|a| a.split(':').nth(1))
+            .unwrap_or("aws")
+            .to_string();
+        let ec2_conf = with_endpoint(aws_sdk_ec2::config::Builder::from(&sdk), cfg, "ec2");
+        Ok(Side {
+            name,
+            info: SideInfo {
+                account,
+                region: cfg.region.clone(),
+                partition,
+            },
+            ec2: aws_sdk_ec2::Client::from_conf(ec2_conf.build()),
+            limiter: Arc::new(limiter),
+            calls: Arc::new(CallCounts::default()),
+        })
+    }
+
+    /// The EC2 client, after waiting for a token of the call's class.
+    pub async fn ec2(&self, class: Class) -> &aws_sdk_ec2::Client {
+        self.limiter.acquire(class).await;
+        match class {
+            Class::Read => self.calls.read.fetch_add(1, Ordering::Relaxed),
+            _ => self.calls.mutate.fetch_add(1, Ordering::Relaxed),
+        };
+        &self.ec2
+    }
+
+    /// The region's availability zones, for mapping zones across regions.
+    pub async fn zones(&self) -> Result<Vec<String>> {
+        let out = self
+            .ec2(Class::Read)
+            .await
+            .describe_availability_zones()
+            .send()
+            .await
+            .map_err(|e| self.err("DescribeAvailabilityZones", e))?;
+        let mut z: Vec<String> = out
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.zone_name().map(String::from))
+            .collect();
+        z.sort();
+        Ok(z)
+    }
+
+    pub fn err<E, R>(
+        &self,
+        op: &'static str,
+        e: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> AwsError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static + crate::error::HttpStatus,
+    {
+        api(self.name, op, e)
+    }
+
+    pub fn invalid(&self, message: impl Into<String>) -> AwsError {
+        AwsError::Invalid {
+            side: self.name,
+            message: message.into(),
+        }
+    }
+}
+
+trait EndpointBuilder {
+    fn set_url(self, url: String) -> Self;
+}
+impl EndpointBuilder for aws_sdk_sts::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_ec2::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+
+/// A per-service endpoint (`[source.endpoints] ec2 = ...`, e.g. a VPC
+/// interface endpoint) wins over the side's `endpoint_url`.
+fn with_endpoint<B: EndpointBuilder>(b: B, cfg: &SideConfig, service: &str) -> B {
+    match cfg.endpoints.get(service) {
+        Some(url) => b.set_url(url.clone()),
+        None => b,
+    }
+}
+
+async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
+    let region = Region::new(cfg.region.clone());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region.clone())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(p) = &cfg.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(u) = &cfg.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    let base = loader.load().await;
+    let Some(role) = &cfg.role_arn else {
+        return Ok(base);
+    };
+    let mut b = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name(cfg.session_name.clone().unwrap_or_else(|| "ferry".into()))
+        .region(region)
+        .configure(&base);
+    if let Some(x) = &cfg.external_id {
+        b = b.external_id(x);
+    }
+    let provider = b.build().await;
+    // Assume now, so a refused role is reported as such, not as a failure of
+    // whatever call happens to come first.
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|e| AwsError::Credentials {
+            side: name,
+            message: format!(
+                "could not assume {role}: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ),
+        })?;
+    Ok(base
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build())
+}
+
+fn credentials_hint(name: &'static str, cfg: &SideConfig, e: AwsError) -> AwsError {
+    match &e {
+        AwsError::Api { code: Some(c), message, .. } if c.contains("Token") || c.contains("Signature") || c.contains("AccessDenied") || c.contains("Credential") => {
+            AwsError::Credentials {
+                side: name,
+                message: format!("{message} (check the [{name}] profile / role_arn, or your AWS credentials)"),
+            }
+        }
+        AwsError::Api { message, .. } if message.contains("no credentials") || message.contains("credentials provider") => {
+            AwsError::Credentials {
+                side: name,
+                message: format!("no usable credentials for the {name}: set up the standard AWS credential chain (environment, ~/.aws profiles, SSO){}", cfg.profile.as_deref().map(|p| format!("; profile {p:?} is configured")).unwrap_or_default()),
+            }
+        }
+        _ => e,
+    }
+}

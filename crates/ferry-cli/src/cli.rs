@@ -1,0 +1,135 @@
+//! Command-line definitions. The help texts are the reference: keep them
+//! complete and in step with the README.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Replicate AWS infrastructure from one account and region into another",
+    long_about = "ferry discovers an AWS estate in a source account, shows a plan, creates the \
+equivalent estate in a destination account (and region) with every ID rewritten, verifies the \
+result, resumes after a crash and rolls back on request.\n\n\
+Typical session:  ferry init; edit ferry.toml; ferry plan; ferry apply; ferry verify\n\n\
+Exit codes: 0 success, 1 a finding (verify differences, plan conflicts with --strict, apply \
+refused because of conflicts), 2 bad input or configuration, 3 an AWS/API failure after retries.\n\n\
+Credentials come from the standard AWS chain (environment, profiles, SSO, instance roles); \
+ferry never asks for, prints or stores keys."
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "ferry.toml",
+        env = "FERRY_CONFIG"
+    )]
+    pub config: PathBuf,
+    /// State directory (runs, snapshots, mapping, journal); created 0700.
+    #[arg(long, global = true, default_value = ".ferry", env = "FERRY_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Progress output: auto (lines on stderr), plain (same, never animated) or none.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub progress: Progress,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Progress {
+    Auto,
+    Plain,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
+pub enum Output {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct OutputArg {
+    /// Output format: text for people, json for scripts.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: Output,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented ferry.toml skeleton (refuses to overwrite without --force).
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the IAM policies ferry needs on each side, derived from the API
+    /// calls its adapters make, and the destination role's trust policy.
+    Bootstrap {
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Inventory source and destination and store a snapshot of each.
+    Discover {
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Print what apply would do (create / adopt / update / skip / conflict), with reasons.
+    Plan {
+        /// Also write the plan to FILE, for `apply --plan FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 1 when the plan has conflicts.
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// Execute a plan: create, adopt and reconcile the destination.
+    ///
+    /// Without --plan, makes a fresh plan, prints it and asks for confirmation
+    /// (on a terminal) before running exactly that plan. If the previous run was
+    /// interrupted (killed, crashed), apply resumes it: nothing is created twice.
+    Apply {
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Run this saved plan (from `ferry plan --out`) instead of planning anew.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// How many resources to work on at once (default: [apply] concurrency, 16).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: Option<u16>,
+        /// Leave out resources in conflict, and what depends on them, instead of refusing.
+        #[arg(long)]
+        skip_conflicts: bool,
+    },
+    /// Compare the destination with the source through the mapping; exit 1 on differences.
+    Verify {
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Delete what a run created (newest first) and restore the AWS defaults it changed.
+    ///
+    /// RUN defaults to the newest run that changed something and has not been rolled back.
+    Rollback {
+        /// Run number (see `ferry runs`).
+        run: Option<i64>,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// List runs and their state.
+    Runs {
+        #[command(flatten)]
+        out: OutputArg,
+    },
+    /// Show the source -> destination ID mapping.
+    Mapping {
+        #[command(flatten)]
+        out: OutputArg,
+    },
+}

@@ -1,0 +1,386 @@
+//! The executor: runs a plan's graph with bounded concurrency, journalling
+//! around every mutation (DESIGN invariant 3) so a run killed at any instant
+//! is finished by running apply again: a resource whose creation was not
+//! recorded is found again by its `ferry:source` tag (invariant 2), never
+//! created twice.
+
+use crate::context::Context;
+use crate::error::{EngineError, Result};
+use crate::event::Event;
+use crate::failpoint;
+use ferry_aws::{Desired, KindAdapter, Lookup};
+use ferry_core::plan::{find_default, Action, Node, Phase, Plan, PlanItem};
+use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
+use ferry_core::translate::Translator;
+use ferry_core::{Key, Mapping, Snapshot};
+use ferry_state::RunId;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use tokio::task::JoinSet;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub created: usize,
+    pub adopted: usize,
+    pub converged: usize,
+    pub changes: usize,
+    pub failed: usize,
+    pub stranded: usize,
+    pub errors: Vec<String>,
+}
+
+struct Exec {
+    cx: Arc<Context>,
+    plan: Arc<Plan>,
+    run: RunId,
+    items: HashMap<Key, usize>,
+    mapping: RwLock<Mapping>,
+}
+
+/// What one node did.
+struct Outcome {
+    done: &'static str,
+    dest_id: String,
+    changes: Vec<String>,
+}
+
+pub async fn execute(
+    cx: Arc<Context>,
+    run: RunId,
+    plan: Arc<Plan>,
+    concurrency: usize,
+) -> Result<Summary> {
+    let mut dag = plan
+        .graph()
+        .map_err(|e| EngineError::Input(format!("the plan cannot be ordered: {e}")))?;
+    let ex = Arc::new(Exec {
+        mapping: RwLock::new(crate::planning::mapping(&cx)?),
+        items: plan
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.key.clone(), i))
+            .collect(),
+        cx,
+        plan,
+        run,
+    });
+    let mut summary = Summary::default();
+    let mut tasks: JoinSet<(usize, std::result::Result<Outcome, String>)> = JoinSet::new();
+    let concurrency = concurrency.max(1);
+    loop {
+        for i in dag.take_ready(concurrency.saturating_sub(dag.running())) {
+            let node = dag.node(i).clone();
+            ex.cx.emit(Event::Started {
+                node: node.to_string(),
+            });
+            let ex = ex.clone();
+            tasks.spawn(async move { (i, run_node(&ex, &node).await) });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (i, result) =
+            joined.map_err(|e| EngineError::Failed(format!("an apply task panicked: {e}")))?;
+        let node = dag.node(i).to_string();
+        match result {
+            Ok(o) => {
+                dag.complete(i);
+                match o.done {
+                    "created" => summary.created += 1,
+                    "adopted" | "mapped default" => summary.adopted += 1,
+                    _ => summary.converged += 1,
+                }
+                summary.changes += o.changes.len();
+                ex.cx.emit(Event::Finished {
+                    node,
+                    done: o.done.into(),
+                    dest_id: o.dest_id,
+                    changes: o.changes,
+                });
+            }
+            Err(error) => {
+                summary.failed += 1;
+                summary.errors.push(format!("{node}: {error}"));
+                ex.cx.emit(Event::Failed {
+                    node: node.clone(),
+                    error,
+                });
+                for s in dag.fail(i) {
+                    summary.stranded += 1;
+                    ex.cx.emit(Event::Stranded {
+                        node: dag.node(s).to_string(),
+                        because: node.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
+
+async fn run_node(ex: &Exec, node: &Node) -> std::result::Result<Outcome, String> {
+    let item = &ex.plan.items[ex.items[&node.key]];
+    let adapter = ferry_aws::adapter(node.key.kind)
+        .ok_or_else(|| format!("no adapter for kind {}", node.key.kind))?;
+    match node.phase {
+        Phase::Create => {
+            let (dest_id, done) = ensure(ex, item, adapter, node).await?;
+            let changes = converge(ex, item, adapter, node, &dest_id).await?;
+            let done = if done == "mapped" && !changes.is_empty() {
+                "updated"
+            } else {
+                done
+            };
+            Ok(Outcome {
+                done,
+                dest_id,
+                changes,
+            })
+        }
+        Phase::Contents => {
+            let dest_id = ex
+                .mapping
+                .read()
+                .expect("mapping lock")
+                .get(&node.key)
+                .map(String::from)
+                .ok_or_else(|| format!("{} has no destination yet", node.key))?;
+            let changes = converge(ex, item, adapter, node, &dest_id).await?;
+            Ok(Outcome {
+                done: if changes.is_empty() {
+                    "up to date"
+                } else {
+                    "updated"
+                },
+                dest_id,
+                changes,
+            })
+        }
+    }
+}
+
+/// Finds or creates the destination resource and records the mapping.
+async fn ensure(
+    ex: &Exec,
+    item: &PlanItem,
+    adapter: &dyn KindAdapter,
+    node: &Node,
+) -> std::result::Result<(String, &'static str), String> {
+    if let Some(d) = ex.mapping.read().expect("mapping lock").get(&item.key) {
+        return Ok((d.to_string(), "mapped"));
+    }
+    let cx = &ex.cx;
+    let arn = ex.plan.source.arn(&item.key);
+    let op = if item.action == Action::Adopt {
+        "adopt"
+    } else {
+        "create"
+    };
+    let seq = cx
+        .state
+        .journal_intent(
+            ex.run,
+            &node.to_string(),
+            op,
+            item.key.kind.as_str(),
+            &item.key.to_string(),
+            &json!({"source_arn": arn}),
+        )
+        .map_err(|e| e.to_string())?;
+    failpoint::hit("after-intent");
+    let located = locate(ex, item, adapter, &arn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (dest_id, origin) = match located {
+        Some(found) => found,
+        None if item.resource.default => {
+            let e = format!(
+                "the destination has no counterpart for this AWS default {}",
+                item.key
+            );
+            let _ = cx.state.journal_failed(seq, &e);
+            return Err(e);
+        }
+        None => {
+            let want = desired(ex, item, Phase::Create, true)?;
+            match adapter.create(&cx.dest, &want).await {
+                Ok(d) => {
+                    failpoint::hit("after-create");
+                    (d, "created")
+                }
+                Err(e) => {
+                    let _ = cx.state.journal_failed(seq, &e.to_string());
+                    return Err(e.to_string());
+                }
+            }
+        }
+    };
+    cx.state
+        .map_put(
+            &item.key.to_string(),
+            item.key.kind.as_str(),
+            &dest_id,
+            origin,
+            ex.run,
+        )
+        .map_err(|e| e.to_string())?;
+    ex.mapping
+        .write()
+        .expect("mapping lock")
+        .insert(item.key.clone(), dest_id.clone());
+    cx.state
+        .journal_done(seq, Some(&dest_id), &json!({"origin": origin}))
+        .map_err(|e| e.to_string())?;
+    let done = match origin {
+        "created" => "created",
+        "default" => "mapped default",
+        _ => "adopted",
+    };
+    Ok((dest_id, done))
+}
+
+/// The destination counterpart that already exists, if any: known from the
+/// plan, the AWS default it maps to, or one ferry made before (by tag).
+async fn locate(
+    ex: &Exec,
+    item: &PlanItem,
+    adapter: &dyn KindAdapter,
+    arn: &str,
+) -> ferry_aws::Result<Option<(String, &'static str)>> {
+    let dest = &ex.cx.dest;
+    if item.resource.default {
+        if let Some(d) = &item.dest_id {
+            return Ok(Some((d.clone(), "default")));
+        }
+        let found = adapter.describe(dest, &Lookup::All).await?;
+        let snapshot = Snapshot {
+            side: dest.info.clone(),
+            taken_at: String::new(),
+            kinds: vec![],
+            zones: vec![],
+            resources: found,
+        };
+        let mapping = ex.mapping.read().expect("mapping lock").clone();
+        let t = translator(ex, &mapping);
+        return Ok(find_default(&snapshot, &item.resource, &t).map(|d| (d.to_string(), "default")));
+    }
+    if let Some(d) = &item.dest_id {
+        return Ok(Some((d.clone(), "adopted")));
+    }
+    let found = adapter
+        .describe(dest, &Lookup::SourceTag(arn.to_string()))
+        .await?;
+    Ok(found.into_iter().next().map(|r| (r.key.id, "adopted")))
+}
+
+fn translator<'a>(ex: &'a Exec, mapping: &'a Mapping) -> Translator<'a> {
+    Translator {
+        source: &ex.plan.source,
+        dest: &ex.plan.destination,
+        zones: &ex.plan.zones,
+        dest_zones: &ex.plan.dest_zones,
+        mapping,
+    }
+}
+
+/// The spec in destination terms, and the tags the resource should carry.
+/// In the first phase, references of the contents may still be unresolved:
+/// the adapter does not look at contents then.
+fn desired(
+    ex: &Exec,
+    item: &PlanItem,
+    phase: Phase,
+    creating: bool,
+) -> std::result::Result<Desired, String> {
+    let mapping = ex.mapping.read().expect("mapping lock").clone();
+    let mut t = translator(ex, &mapping).spec(&item.resource.spec);
+    if phase == Phase::Create {
+        t.unresolved
+            .retain(|k| !item.contents_depend_on.contains(k) || item.depends_on.contains(k));
+    }
+    if !t.unresolved.is_empty() {
+        let refs: Vec<String> = t.unresolved.iter().map(|k| k.to_string()).collect();
+        return Err(format!(
+            "references not yet in the destination: {}",
+            refs.join(", ")
+        ));
+    }
+    if !t.problems.is_empty() {
+        return Err(t.problems.join("; "));
+    }
+    let mut tags: BTreeMap<String, String> = BTreeMap::new();
+    if !item.resource.default {
+        tags = item.resource.tags.clone();
+        tags.insert(TAG_SOURCE.into(), ex.plan.source.arn(&item.key));
+        if creating {
+            tags.insert(TAG_RUN.into(), ex.run.to_string());
+        }
+    }
+    Ok(Desired {
+        spec: t.value,
+        tags,
+        manage_tags: !item.resource.default,
+    })
+}
+
+/// Whether a default's previous contents must be kept for rollback: yes,
+/// unless it belongs to a VPC ferry made (rollback deletes that whole VPC).
+fn keeps_prior(ex: &Exec, item: &PlanItem) -> bool {
+    if !item.resource.default {
+        return false;
+    }
+    let Some(vpc) = item.resource.spec["vpc"]["$ref"]
+        .as_str()
+        .and_then(Key::parse)
+    else {
+        return true;
+    };
+    !matches!(ex.cx.state.map_get(&vpc.to_string()), Ok(Some(m)) if m.origin != "default")
+}
+
+async fn converge(
+    ex: &Exec,
+    item: &PlanItem,
+    adapter: &dyn KindAdapter,
+    node: &Node,
+    dest_id: &str,
+) -> std::result::Result<Vec<String>, String> {
+    let cx = &ex.cx;
+    let want = desired(ex, item, node.phase, false)?;
+    let prior = if keeps_prior(ex, item) {
+        let now = adapter
+            .describe(&cx.dest, &Lookup::Ids(vec![dest_id.to_string()]))
+            .await
+            .map_err(|e| e.to_string())?;
+        now.into_iter().next().map(|r| r.spec)
+    } else {
+        None
+    };
+    let seq = cx
+        .state
+        .journal_intent(
+            ex.run,
+            &node.to_string(),
+            "converge",
+            item.key.kind.as_str(),
+            &item.key.to_string(),
+            &json!({"dest_id": dest_id, "phase": node.phase, "prior": prior}),
+        )
+        .map_err(|e| e.to_string())?;
+    match adapter.converge(&cx.dest, dest_id, &want, node.phase).await {
+        Ok(changes) => {
+            failpoint::hit("after-converge");
+            cx.state
+                .journal_done(seq, Some(dest_id), &json!({"changes": changes}))
+                .map_err(|e| e.to_string())?;
+            Ok(changes)
+        }
+        Err(e) => {
+            let _ = cx.state.journal_failed(seq, &e.to_string());
+            Err(e.to_string())
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! What every command works with: the configuration, the state directory,
+//! and connected source and destination sides.
+
+use crate::error::{EngineError, Result};
+use crate::event::{Event, Sink};
+use ferry_aws::Side;
+use ferry_core::config::Config;
+use ferry_state::State;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+pub struct Context {
+    pub config: Config,
+    pub state: Arc<State>,
+    pub source: Side,
+    pub dest: Side,
+    pub events: Option<Sink>,
+}
+
+impl Context {
+    /// Connects both sides (concurrently) and refuses a migration onto itself.
+    pub async fn connect(
+        config: Config,
+        state: Arc<State>,
+        events: Option<Sink>,
+    ) -> Result<Context> {
+        let limits: BTreeMap<String, (u32, f64)> = config
+            .apply
+            .rate_limits
+            .iter()
+            .map(|(k, v)| (k.clone(), (v.burst, v.per_second)))
+            .collect();
+        let (source, dest) = tokio::join!(
+            Side::connect("source", &config.source, &limits),
+            Side::connect("destination", &config.destination, &limits)
+        );
+        let (source, dest) = (source?, dest?);
+        if source.info.account == dest.info.account && source.info.region == dest.info.region {
+            return Err(EngineError::Input(format!(
+                "source and destination are the same account ({}) and region ({}): ferry copies between accounts or regions; check [source] and [destination] in {}",
+                source.info.account,
+                source.info.region,
+                config.path.display()
+            )));
+        }
+        Ok(Context {
+            config,
+            state,
+            source,
+            dest,
+            events,
+        })
+    }
+
+    pub fn emit(&self, e: Event) {
+        if let Some(s) = &self.events {
+            let _ = s.send(e);
+        }
+    }
+
+    pub fn kinds(&self) -> BTreeSet<ferry_core::Kind> {
+        ferry_core::kind::select(&self.config.scope.include, &self.config.scope.exclude)
+    }
+}

@@ -1,0 +1,81 @@
+//! Making a plan from fresh snapshots, and checking a saved plan still fits
+//! the configuration and accounts it is about to run against.
+
+use crate::context::Context;
+use crate::discover;
+use crate::error::{EngineError, Result};
+use ferry_core::plan::{self, Plan, PlanInput};
+use ferry_core::{Key, Mapping};
+
+pub fn mapping(cx: &Context) -> Result<Mapping> {
+    Ok(cx
+        .state
+        .map_all()?
+        .into_iter()
+        .filter_map(|m| Key::parse(&m.source_key).map(|k| (k, m.dest_id)))
+        .collect())
+}
+
+pub async fn make(cx: &Context) -> Result<Plan> {
+    let (source, dest) = discover::both(cx).await?;
+    let input = PlanInput {
+        kinds: cx.kinds(),
+        exclude_tags: cx.config.scope.exclude_tags.clone(),
+        exclude_ids: cx.config.scope.exclude_ids.clone(),
+        zones: cx.config.zones.clone(),
+        mapping: mapping(cx)?,
+        config_digest: cx.config.digest(),
+        created_at: discover::now(),
+        _marker: Default::default(),
+    };
+    Ok(plan::build(&source, &dest, &input))
+}
+
+/// Reads a plan file written by `ferry plan --out`.
+pub fn read(path: &std::path::Path) -> Result<Plan> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        EngineError::Input(format!("cannot read plan file {}: {e}", path.display()))
+    })?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        EngineError::Input(format!(
+            "{}:{}:{}: not a ferry plan: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if plan.format != plan::PLAN_FORMAT {
+        return Err(EngineError::Input(format!(
+            "{}: plan format {} is not supported by this ferry (expects {})",
+            path.display(),
+            plan.format,
+            plan::PLAN_FORMAT
+        )));
+    }
+    Ok(plan)
+}
+
+/// A saved plan is only run against the configuration and accounts it was made for.
+pub fn check_fits(cx: &Context, plan: &Plan, what: &str) -> Result<()> {
+    if plan.config_digest != cx.config.digest() {
+        return Err(EngineError::Input(format!(
+            "{what} was made with a different ferry.toml (digest {} vs {}); make a new plan with `ferry plan`",
+            plan.config_digest,
+            cx.config.digest()
+        )));
+    }
+    if plan.source != cx.source.info || plan.destination != cx.dest.info {
+        return Err(EngineError::Input(format!(
+            "{what} is for {}/{} -> {}/{}, but the credentials now resolve to {}/{} -> {}/{}",
+            plan.source.account,
+            plan.source.region,
+            plan.destination.account,
+            plan.destination.region,
+            cx.source.info.account,
+            cx.source.info.region,
+            cx.dest.info.account,
+            cx.dest.info.region
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! rollback: undo what a run did, newest first (DESIGN invariant 6). Deletes
+//! only resources ferry created (recorded in the journal, or found by their
+//! `ferry:source` tag when the run died before recording them), restores the
+//! previous contents of AWS defaults it changed, treats NotFound as done and
+//! retries dependency violations in later passes.
+
+use crate::context::Context;
+use crate::error::{EngineError, Result};
+use crate::event::Event;
+use ferry_aws::{Desired, Lookup, Phase};
+use ferry_core::{Key, Kind};
+use ferry_state::{JournalStatus, RunId, RunState};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Delete {
+        key: Key,
+        dest_id: String,
+    },
+    Restore {
+        key: Key,
+        dest_id: String,
+        prior: Value,
+    },
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub deleted: usize,
+    pub restored: usize,
+    pub failed: Vec<String>,
+}
+
+/// The run `rollback` without a number means: the newest run that changed
+/// something and has not been rolled back.
+pub fn default_run(cx: &Context) -> Result<RunId> {
+    for r in cx.state.runs()?.into_iter().rev() {
+        if matches!(r.state, RunState::RolledBack) {
+            continue;
+        }
+        let changed = cx.state.journal(r.id)?.iter().any(|e| {
+            matches!(e.op.as_str(), "create" | "adopt")
+                || (e.op == "converge" && !e.detail["prior"].is_null())
+        });
+        if changed {
+            return Ok(r.id);
+        }
+    }
+    Err(EngineError::Input(
+        "there is no run to roll back: no run has created or changed anything (see `ferry runs`)"
+            .into(),
+    ))
+}
+
+/// What undoing `run` takes, newest first, one line per step (for the
+/// confirmation prompt).
+pub async fn preview(cx: &Context, run: RunId) -> Result<Vec<String>> {
+    Ok(collect(cx, run)
+        .await?
+        .into_iter()
+        .map(|s| match s {
+            Step::Delete { key, dest_id } => format!("delete  {dest_id}  (from {key})"),
+            Step::Restore { key, dest_id, .. } => format!(
+                "restore {dest_id}  (AWS default mapped from {key}) to its previous contents"
+            ),
+        })
+        .collect())
+}
+
+async fn collect(cx: &Context, run: RunId) -> Result<Vec<Step>> {
+    let mut journal = cx.state.journal(run)?;
+    journal.sort_by_key(|e| std::cmp::Reverse(e.seq));
+    let mut out = vec![];
+    let mut seen: BTreeSet<(Kind, String)> = BTreeSet::new();
+    for e in journal {
+        let Some(key) = Key::parse(&e.source_key) else {
+            continue;
+        };
+        match (e.op.as_str(), e.status) {
+            ("create" | "adopt", JournalStatus::Done) => {
+                let origin = e.detail["origin"].as_str().unwrap_or("");
+                if let (Some(d), true) = (
+                    e.dest_id.clone(),
+                    origin == "created" || origin == "adopted",
+                ) {
+                    if seen.insert((key.kind, d.clone())) {
+                        out.push(Step::Delete { key, dest_id: d });
+                    }
+                }
+            }
+            ("create", _) => {
+                // Died between intent and result: whatever ferry made carries the tag.
+                let Some(arn) = e.detail["source_arn"].as_str() else {
+                    continue;
+                };
+                let Some(adapter) = ferry_aws::adapter(key.kind) else {
+                    continue;
+                };
+                for r in adapter
+                    .describe(&cx.dest, &Lookup::SourceTag(arn.to_string()))
+                    .await?
+                {
+                    if seen.insert((key.kind, r.key.id.clone())) {
+                        out.push(Step::Delete {
+                            key: key.clone(),
+                            dest_id: r.key.id,
+                        });
+                    }
+                }
+            }
+            ("converge", _) if !e.detail["prior"].is_null() => {
+                let dest_id = e.detail["dest_id"].as_str().unwrap_or_default().to_string();
+                out.push(Step::Restore {
+                    key,
+                    dest_id,
+                    prior: e.detail["prior"].clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+pub async fn run(cx: &Context, run: RunId) -> Result<Summary> {
+    cx.state.set_run_state(run, RunState::RollingBack)?;
+    let mut pending = collect(cx, run).await?;
+    let mut summary = Summary::default();
+    let mut delay = Duration::from_millis(500);
+    for pass in 0..12 {
+        let mut retry = vec![];
+        let mut errors = vec![];
+        let before = pending.len();
+        for step in pending {
+            match do_step(cx, run, &step).await {
+                Ok(()) => match &step {
+                    Step::Delete { key, dest_id } => {
+                        summary.deleted += 1;
+                        cx.emit(Event::Deleted {
+                            key: key.to_string(),
+                            dest_id: dest_id.clone(),
+                        });
+                    }
+                    Step::Restore { key, dest_id, .. } => {
+                        summary.restored += 1;
+                        cx.emit(Event::Restored {
+                            key: key.to_string(),
+                            dest_id: dest_id.clone(),
+                        });
+                    }
+                },
+                Err(e) => {
+                    let label = match &step {
+                        Step::Delete { key, dest_id } | Step::Restore { key, dest_id, .. } => {
+                            format!("{key} ({dest_id})")
+                        }
+                    };
+                    errors.push(format!("{label}: {e}"));
+                    retry.push(step);
+                }
+            }
+        }
+        pending = retry;
+        if pending.is_empty() {
+            break;
+        }
+        if pass == 11 || (pending.len() == before && pass >= 6) {
+            summary.failed = errors;
+            break;
+        }
+        cx.emit(Event::Message {
+            text: format!(
+                "{} step(s) must wait for others (e.g. {}); retrying",
+                pending.len(),
+                errors[0]
+            ),
+        });
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(15));
+    }
+    if summary.failed.is_empty() {
+        // What the run mapped (AWS defaults included) is no longer its doing.
+        for m in cx.state.map_all()?.into_iter().filter(|m| m.run_id == run) {
+            cx.state.map_remove(&m.source_key)?;
+        }
+    }
+    let state = if summary.failed.is_empty() {
+        RunState::RolledBack
+    } else {
+        RunState::RollbackFailed
+    };
+    cx.state.set_run_state(run, state)?;
+    Ok(summary)
+}
+
+async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()> {
+    match step {
+        Step::Delete { key, dest_id } => {
+            let adapter = ferry_aws::adapter(key.kind).expect("journalled kinds have adapters");
+            let seq = cx
+                .state
+                .journal_intent(
+                    run,
+                    &key.to_string(),
+                    "delete",
+                    key.kind.as_str(),
+                    &key.to_string(),
+                    &json!({"dest_id": dest_id}),
+                )
+                .map_err(state_err)?;
+            match adapter.delete(&cx.dest, dest_id).await {
+                Ok(()) => {
+                    cx.state
+                        .journal_done(seq, Some(dest_id), &Value::Null)
+                        .map_err(state_err)?;
+                    if matches!(cx.state.map_get(&key.to_string()), Ok(Some(m)) if &m.dest_id == dest_id)
+                    {
+                        cx.state.map_remove(&key.to_string()).map_err(state_err)?;
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = cx.state.journal_failed(seq, &e.to_string());
+                    Err(e)
+                }
+            }
+        }
+        Step::Restore {
+            key,
+            dest_id,
+            prior,
+        } => {
+            let adapter = ferry_aws::adapter(key.kind).expect("journalled kinds have adapters");
+            let want = Desired {
+                spec: prior.clone(),
+                tags: Default::default(),
+                manage_tags: false,
+            };
+            let seq = cx
+                .state
+                .journal_intent(
+                    run,
+                    &key.to_string(),
+                    "restore",
+                    key.kind.as_str(),
+                    &key.to_string(),
+                    &json!({"dest_id": dest_id}),
+                )
+                .map_err(state_err)?;
+            for phase in [Phase::Create, Phase::Contents] {
+                match adapter.converge(&cx.dest, dest_id, &want, phase).await {
+                    Ok(_) => {}
+                    Err(e) if e.is_not_found() => break,
+                    Err(e) => {
+                        let _ = cx.state.journal_failed(seq, &e.to_string());
+                        return Err(e);
+                    }
+                }
+            }
+            cx.state
+                .journal_done(seq, Some(dest_id), &Value::Null)
+                .map_err(state_err)?;
+            Ok(())
+        }
+    }
+}
+
+fn state_err(e: ferry_state::StateError) -> ferry_aws::AwsError {
+    ferry_aws::AwsError::Invalid {
+        side: "state",
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,28 @@
+//! verify: re-read both sides and compare through the mapping (DESIGN
+//! invariant 7). The journal is not consulted.
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::{discover, planning};
+use ferry_core::verify::{compare, Report, VerifyInput};
+
+pub async fn run(cx: &Context) -> Result<Report> {
+    let kinds = cx.kinds();
+    let (source, dest) = tokio::join!(
+        discover::snapshot(cx, &cx.source, &kinds),
+        discover::snapshot(cx, &cx.dest, &kinds)
+    );
+    let (source, dest) = (source?, dest?);
+    let mapping = planning::mapping(cx)?;
+    Ok(compare(
+        &source,
+        &dest,
+        &VerifyInput {
+            kinds: &kinds,
+            exclude_tags: &cx.config.scope.exclude_tags,
+            exclude_ids: &cx.config.scope.exclude_ids,
+            zones: &cx.config.zones,
+            mapping: &mapping,
+        },
+    ))
+}
