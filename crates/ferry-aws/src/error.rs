@@ -28,6 +28,16 @@ pub enum AwsError {
 }
 
 impl AwsError {
+    /// The error a describe by ID gives when the resource is gone.
+    pub fn not_found(side: &'static str, op: &'static str, code: &str, id: &str) -> AwsError {
+        AwsError::Api {
+            side,
+            op,
+            code: Some(code.to_string()),
+            message: format!("{id} does not exist"),
+        }
+    }
+
     pub fn code(&self) -> Option<&str> {
         match self {
             AwsError::Api { code, .. } => code.as_deref(),
@@ -71,7 +81,14 @@ where
     let message = match (&e, e.message()) {
         (_, Some(m)) => m.to_string(),
         (SdkError::DispatchFailure(_), None) | (SdkError::TimeoutError(_), None) => {
-            format!("cannot reach the endpoint: {}", DisplayErrorContext(&e))
+            let full = DisplayErrorContext(&e).to_string();
+            if full.contains("loading credentials") {
+                return AwsError::Credentials {
+                    side,
+                    message: "no usable credentials: set up the standard AWS credential chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws profiles, `aws sso login`, an instance role), or set `profile` in ferry.toml".into(),
+                };
+            }
+            format!("cannot reach the endpoint: {}", root_cause(&e))
         }
         // An answer that is not an AWS error document (a proxy's or an
         // emulator's HTML page, say): the status is what helps, not the body.
@@ -89,6 +106,21 @@ where
         op,
         code,
         message,
+    }
+}
+
+/// The innermost error's message ("Connection refused (os error 111)"):
+/// what a person can act on, without the layers of wrapping around it.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let text = cur.to_string();
+    if text.is_empty() {
+        DisplayErrorContext(e).to_string()
+    } else {
+        text
     }
 }
 

@@ -177,10 +177,16 @@ async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
     let Some(role) = &cfg.role_arn else {
         return Ok(base);
     };
+    // AssumeRole goes to STS, through its own endpoint when one is configured
+    // (an STS interface endpoint in a network without internet access).
+    let sts_base = match cfg.endpoints.get("sts") {
+        Some(url) => base.to_builder().endpoint_url(url).build(),
+        None => base.clone(),
+    };
     let mut b = aws_config::sts::AssumeRoleProvider::builder(role)
         .session_name(cfg.session_name.clone().unwrap_or_else(|| "ferry".into()))
         .region(region)
-        .configure(&base);
+        .configure(&sts_base);
     if let Some(x) = &cfg.external_id {
         b = b.external_id(x);
     }
@@ -216,6 +222,15 @@ fn credentials_hint(name: &'static str, cfg: &SideConfig, e: AwsError) -> AwsErr
                 side: name,
                 message: format!("no usable credentials for the {name}: set up the standard AWS credential chain (environment, ~/.aws profiles, SSO){}", cfg.profile.as_deref().map(|p| format!("; profile {p:?} is configured")).unwrap_or_default()),
             }
+        }
+        AwsError::Api { message, .. } if message.starts_with("cannot reach") => {
+            let endpoint = cfg
+                .endpoints
+                .get("sts")
+                .or(cfg.endpoint_url.as_ref())
+                .map(|u| format!("{u}; check endpoint_url / [{name}.endpoints] in ferry.toml"))
+                .unwrap_or_else(|| format!("the public AWS endpoint of {}; check the network, proxy, or set endpoint_url", cfg.region));
+            AwsError::Api { side: name, op: "GetCallerIdentity", code: None, message: format!("{message} ({endpoint})") }
         }
         _ => e,
     }

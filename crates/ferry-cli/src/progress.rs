@@ -25,8 +25,15 @@ pub fn spawn(
 
 pub fn line(e: &Event) -> Option<String> {
     Some(match e {
-        Event::Discovered { side, kind, count } => {
-            format!("discovered {side:<11} {kind:<17} {count}")
+        Event::Discovered { .. } => return None,
+        Event::SideDiscovered {
+            side,
+            account,
+            region,
+            resources,
+            kinds,
+        } => {
+            format!("discovered {side} {account}/{region}: {resources} resources of {kinds} kinds")
         }
         Event::Started { .. } => return None,
         Event::Finished {

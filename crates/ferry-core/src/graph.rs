@@ -185,7 +185,7 @@ mod tests {
         nodes: &[&'static str],
         edges: &[(&'static str, &'static str)],
     ) -> Result<Dag<&'static str>, CycleError> {
-        Dag::new(nodes.to_vec(), &edges.to_vec())
+        Dag::new(nodes.to_vec(), edges)
     }
 
     #[test]

@@ -498,13 +498,15 @@ fn detect_conflicts(
                 _ => {}
             }
         }
-        if item.resource.default && item.key.kind == Kind::Vpc && item.dest_id.is_none() {
-            if !dest.of_kind(Kind::Vpc).any(|v| v.default) {
-                problems.push(
-                    "the destination region has no default VPC to map the source's default VPC to"
-                        .into(),
-                );
-            }
+        if item.resource.default
+            && item.key.kind == Kind::Vpc
+            && item.dest_id.is_none()
+            && !dest.of_kind(Kind::Vpc).any(|v| v.default)
+        {
+            problems.push(
+                "the destination region has no default VPC to map the source's default VPC to"
+                    .into(),
+            );
         }
         if !problems.is_empty() {
             item.action = Action::Conflict;

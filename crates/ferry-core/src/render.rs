@@ -81,7 +81,19 @@ pub fn verify(r: &Report) -> String {
         "Verify: {}/{} -> {}/{}\n",
         r.source.account, r.source.region, r.destination.account, r.destination.region
     );
-    for e in r.entries.iter().filter(|e| e.status != Status::Equivalent) {
+    for e in r.entries.iter().filter(|e| e.status == Status::Skipped) {
+        let _ = writeln!(
+            out,
+            "\n{}: skipped ({})",
+            e.key,
+            e.note.as_deref().unwrap_or("")
+        );
+    }
+    for e in r
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.status, Status::Equivalent | Status::Skipped))
+    {
         let dest = e.dest_id.as_deref().unwrap_or("-");
         let name = e
             .name
@@ -95,7 +107,7 @@ pub fn verify(r: &Report) -> String {
             Status::Unexpected => {
                 "unexpected in the destination (tagged by ferry, not in the mapping)"
             }
-            Status::Equivalent => "equivalent",
+            Status::Equivalent | Status::Skipped => unreachable!("filtered above"),
         };
         let _ = writeln!(out, "\n{}{} -> {}: {}", e.key, name, dest, what);
         for d in &e.differences {
@@ -109,7 +121,17 @@ pub fn verify(r: &Report) -> String {
     let c = r.counts();
     let total: usize = c.values().sum();
     let eq = c.get("equivalent").copied().unwrap_or(0);
-    let _ = writeln!(out, "\n{eq} of {total} resources equivalent.");
+    let skipped = c.get("skipped").copied().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\n{eq} of {} resources equivalent{}.",
+        total - skipped,
+        if skipped > 0 {
+            format!(", {skipped} AWS defaults skipped")
+        } else {
+            String::new()
+        }
+    );
     if r.is_equivalent() {
         out.push_str("The destination is equivalent to the source.\n");
     }

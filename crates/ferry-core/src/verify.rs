@@ -20,6 +20,9 @@ pub enum Status {
     Missing,
     /// In scope in the source, never migrated.
     NotMigrated,
+    /// An AWS default with no counterpart in the destination (a default
+    /// subnet in a zone the destination region lacks): nothing to compare.
+    Skipped,
     /// In the destination with a ferry:source tag naming a source resource
     /// that is not mapped to it: a duplicate or an orphan.
     Unexpected,
@@ -35,6 +38,8 @@ pub struct Entry {
     pub status: Status,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub differences: Vec<Difference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,7 +51,9 @@ pub struct Report {
 
 impl Report {
     pub fn is_equivalent(&self) -> bool {
-        self.entries.iter().all(|e| e.status == Status::Equivalent)
+        self.entries
+            .iter()
+            .all(|e| matches!(e.status, Status::Equivalent | Status::Skipped))
     }
 
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
@@ -58,6 +65,7 @@ impl Report {
                 Status::Missing => "missing",
                 Status::NotMigrated => "not_migrated",
                 Status::Unexpected => "unexpected",
+                Status::Skipped => "skipped",
             };
             *m.entry(s).or_insert(0) += 1;
         }
@@ -102,8 +110,23 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
             dest_id: None,
             status: Status::Equivalent,
             differences: vec![],
+            note: None,
         };
         let Some(d) = input.mapping.get(&r.key) else {
+            let problems = if r.default {
+                t.spec(&r.spec).problems
+            } else {
+                vec![]
+            };
+            if !problems.is_empty() {
+                e.status = Status::Skipped;
+                e.note = Some(format!(
+                    "AWS default with no counterpart: {}",
+                    problems.join("; ")
+                ));
+                entries.push(e);
+                continue;
+            }
             e.status = Status::NotMigrated;
             entries.push(e);
             continue;
@@ -166,6 +189,7 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
                 name: dr.name.clone(),
                 dest_id: Some(dr.key.id.clone()),
                 status: Status::Unexpected,
+                note: None,
                 differences: vec![Difference {
                     path: format!("tags.{TAG_SOURCE}"),
                     expected: Value::Null,

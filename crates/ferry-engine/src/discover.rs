@@ -24,6 +24,13 @@ pub async fn snapshot(cx: &Context, side: &Side, kinds: &BTreeSet<Kind>) -> Resu
     .await?;
     let mut resources: Vec<_> = lists.into_iter().flatten().collect();
     resources.sort_by(|a, b| a.key.cmp(&b.key));
+    cx.emit(Event::SideDiscovered {
+        side: side.name.into(),
+        account: side.info.account.clone(),
+        region: side.info.region.clone(),
+        resources: resources.len(),
+        kinds: kinds.len(),
+    });
     Ok(Snapshot {
         side: side.info.clone(),
         taken_at: now(),

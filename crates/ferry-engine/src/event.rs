@@ -12,6 +12,14 @@ pub enum Event {
         kind: String,
         count: usize,
     },
+    /// A side was fully listed.
+    SideDiscovered {
+        side: String,
+        account: String,
+        region: String,
+        resources: usize,
+        kinds: usize,
+    },
     /// A node of the plan started.
     Started {
         node: String,

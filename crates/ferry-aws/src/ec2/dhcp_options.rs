@@ -2,7 +2,7 @@
 //! that use it have no `dhcp_options` in their spec. The default domain name
 //! (`ec2.internal`, `<region>.compute.internal`) follows the region.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, resource};
+use super::{filter, gone_ok, lookup_filters, parse, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -129,8 +129,7 @@ impl KindAdapter for DhcpOptions {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let have = one(self, cx, id).await?;
-        converge_tags(cx, id, want, &have).await
+        super::converge_tags_only(self, cx, id, want).await
     }
 
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Elastic IPs (VPC domain). An address cannot move between accounts: the
 //! destination allocates a new one, and the plan says so.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, resource};
+use super::{filter, gone_ok, lookup_filters, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -67,8 +67,7 @@ impl KindAdapter for ElasticIp {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let have = one(self, cx, id).await?;
-        converge_tags(cx, id, want, &have).await
+        super::converge_tags_only(self, cx, id, want).await
     }
 
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {

@@ -6,6 +6,7 @@ pub mod elastic_ip;
 pub mod internet_gateway;
 pub mod nat_gateway;
 pub mod network_acl;
+pub mod prefix_list;
 pub mod route_table;
 pub mod security_group;
 pub mod subnet;
@@ -167,6 +168,53 @@ where
     }
 }
 
+/// Treats "already there" as done: converge may repeat a step a killed run
+/// already made.
+pub fn duplicate_ok(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.is_duplicate() => Ok(()),
+        other => other,
+    }
+}
+
+/// Lists through an API that takes IDs as a parameter (rather than an ID
+/// filter, which the emulator lacks for some kinds). AWS fails such a call
+/// whole when one ID is gone, so a NotFound is retried ID by ID, leaving the
+/// missing ones out.
+pub async fn by_ids<T, F, Fut>(ids: &[String], fetch: F) -> Result<Vec<T>>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>>>,
+{
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    match fetch(ids.to_vec()).await {
+        Err(e) if e.is_not_found() => {
+            let mut out = vec![];
+            for id in ids.iter().filter(|_| ids.len() > 1) {
+                match fetch(vec![id.clone()]).await {
+                    Err(e) if e.is_not_found() => {}
+                    r => out.extend(r?),
+                }
+            }
+            Ok(out)
+        }
+        r => r,
+    }
+}
+
+/// The first phase of kinds whose only mutable attribute is their tags.
+pub async fn converge_tags_only(
+    adapter: &dyn crate::KindAdapter,
+    cx: &Side,
+    id: &str,
+    want: &Desired,
+) -> Result<Vec<String>> {
+    let have = one(adapter, cx, id).await?;
+    converge_tags(cx, id, want, &have).await
+}
+
 /// Treats NotFound as done: deleting something already gone succeeds.
 pub fn gone_ok(r: Result<()>) -> Result<()> {
     match r {
@@ -182,10 +230,12 @@ pub async fn one(adapter: &dyn crate::KindAdapter, cx: &Side, id: &str) -> Resul
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| crate::AwsError::Api {
-            side: cx.name,
-            op: "Describe",
-            code: Some(format!("{}.NotFound", adapter.kind())),
-            message: format!("{id} does not exist"),
+        .ok_or_else(|| {
+            crate::AwsError::not_found(
+                cx.name,
+                "Describe",
+                &format!("{}.NotFound", adapter.kind()),
+                id,
+            )
         })
 }

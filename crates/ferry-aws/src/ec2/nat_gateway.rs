@@ -2,7 +2,7 @@
 //! until the gateway is available, so routes to it can be made; deletion waits
 //! until it is gone, so its address and subnet can be released.
 
-use super::{converge_tags, filter, lookup_filters, one, parse, resource, wait_for};
+use super::{filter, lookup_filters, parse, resource, wait_for};
 use crate::ratelimit::Class;
 use crate::{AwsError, Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -137,8 +137,7 @@ impl KindAdapter for NatGateway {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let have = one(self, cx, id).await?;
-        converge_tags(cx, id, want, &have).await
+        super::converge_tags_only(self, cx, id, want).await
     }
 
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {

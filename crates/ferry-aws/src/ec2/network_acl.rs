@@ -5,7 +5,7 @@
 //! removed: a subnet leaving a custom ACL goes back to its VPC's default ACL.
 //! The default ACL of a VPC is mapped, not created.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, resource};
+use super::{filter, gone_ok, lookup_filters, parse, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -50,29 +50,12 @@ async fn list(
     page(cx, filters, None).await
 }
 
-/// Lists by lookup. IDs go in NetworkAclIds rather than a `network-acl-id`
-/// filter (which the emulator lacks); as AWS then fails the whole call when
-/// one of them is gone, a NotFound is retried ID by ID, skipping the missing.
+/// Lists by lookup; IDs go in NetworkAclIds (see [`super::by_ids`]).
 async fn lookup_list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::NetworkAcl>> {
     let Lookup::Ids(ids) = lookup else {
         return list(cx, lookup_filters(lookup, "network-acl-id")).await;
     };
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    match page(cx, vec![], Some(ids.clone())).await {
-        Err(e) if e.is_not_found() => {
-            let mut out = vec![];
-            for id in ids.iter().filter(|_| ids.len() > 1) {
-                match page(cx, vec![], Some(vec![id.clone()])).await {
-                    Err(e) if e.is_not_found() => {}
-                    r => out.extend(r?),
-                }
-            }
-            Ok(out)
-        }
-        r => r,
-    }
+    super::by_ids(ids, |chunk| page(cx, vec![], Some(chunk))).await
 }
 
 async fn get(cx: &Side, id: &str) -> Result<Option<aws_sdk_ec2::types::NetworkAcl>> {
@@ -152,14 +135,22 @@ fn to_spec(a: &aws_sdk_ec2::types::NetworkAcl) -> NetworkAclSpec {
         })
         .collect();
     entries.sort();
+    let default = a.is_default() == Some(true);
     NetworkAclSpec {
         vpc: Ref::new(Kind::Vpc, a.vpc_id().unwrap_or_default()),
-        default: a.is_default() == Some(true),
+        default,
         entries,
-        associations: associations(a)
-            .into_keys()
-            .map(|s| Ref::new(Kind::Subnet, s))
-            .collect(),
+        // The default ACL's associations are implicit: every subnet that no
+        // custom ACL claims. Listing them would tie it to default subnets
+        // that may have no counterpart (zones missing in another region).
+        associations: if default {
+            vec![]
+        } else {
+            associations(a)
+                .into_keys()
+                .map(|s| Ref::new(Kind::Subnet, s))
+                .collect()
+        },
     }
 }
 
@@ -382,15 +373,16 @@ impl KindAdapter for NetworkAcl {
         phase: Phase,
     ) -> Result<Vec<String>> {
         if phase == Phase::Create {
-            let have = one(self, cx, id).await?;
-            return converge_tags(cx, id, want, &have).await;
+            return super::converge_tags_only(self, cx, id, want).await;
         }
         let s: NetworkAclSpec = parse(cx, Kind::NetworkAcl, &want.spec)?;
-        let raw = get(cx, id).await?.ok_or_else(|| crate::AwsError::Api {
-            side: cx.name,
-            op: "DescribeNetworkAcls",
-            code: Some("InvalidNetworkAclID.NotFound".into()),
-            message: format!("{id} does not exist"),
+        let raw = get(cx, id).await?.ok_or_else(|| {
+            crate::AwsError::not_found(
+                cx.name,
+                "DescribeNetworkAcls",
+                "InvalidNetworkAclID.NotFound",
+                id,
+            )
         })?;
         let mut changes = self.converge_entries(cx, id, &s, &to_spec(&raw)).await?;
         changes.extend(self.converge_associations(cx, id, &s, &raw).await?);

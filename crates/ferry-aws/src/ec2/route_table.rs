@@ -5,7 +5,8 @@
 //! not numbered, so a route to S3 survives the move between regions. The
 //! main route table of a VPC is mapped, not created.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, reference, resource};
+use super::prefix_list::PrefixLists;
+use super::{duplicate_ok, filter, gone_ok, lookup_filters, parse, reference, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -15,67 +16,6 @@ use ferry_core::{Kind, Ref, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub struct RouteTable;
-
-/// The region's AWS-managed prefix lists (`com.amazonaws.<region>.s3` ...),
-/// which have a different ID in every account and region and so travel by
-/// name. Shared with the security group adapter.
-#[derive(Debug, Default)]
-pub(crate) struct PrefixLists {
-    by_id: BTreeMap<String, String>,
-}
-
-impl PrefixLists {
-    pub(crate) async fn load(cx: &Side) -> Result<PrefixLists> {
-        let mut by_id = BTreeMap::new();
-        let client = cx.ec2(Class::Read).await;
-        let mut pages = client
-            .describe_managed_prefix_lists()
-            .filters(filter("owner-id", ["AWS"]))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for p in page
-                .map_err(|e| cx.err("DescribeManagedPrefixLists", e))?
-                .prefix_lists()
-            {
-                if let (Some(id), Some(name)) = (p.prefix_list_id(), p.prefix_list_name()) {
-                    if p.owner_id() == Some("AWS") {
-                        by_id.insert(id.to_string(), name.to_string());
-                    }
-                }
-            }
-        }
-        Ok(PrefixLists { by_id })
-    }
-
-    /// Loads the lists only when something needs them.
-    pub(crate) async fn load_if(cx: &Side, needed: bool) -> Result<PrefixLists> {
-        if needed {
-            PrefixLists::load(cx).await
-        } else {
-            Ok(PrefixLists::default())
-        }
-    }
-
-    /// The name of an AWS-managed list; None for a customer-managed one.
-    pub(crate) fn name(&self, id: &str) -> Option<&str> {
-        self.by_id.get(id).map(String::as_str)
-    }
-
-    /// The ID of the AWS-managed list of that name in this region.
-    pub(crate) fn id(&self, cx: &Side, name: &str) -> Result<String> {
-        self.by_id
-            .iter()
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(id, _)| id.clone())
-            .ok_or_else(|| {
-                cx.invalid(format!(
-                    "no AWS-managed prefix list named {name} in {}",
-                    cx.info.region
-                ))
-            })
-    }
-}
 
 async fn list(
     cx: &Side,
@@ -273,14 +213,6 @@ macro_rules! with_target {
             other => return Err($cx.invalid(format!("a route cannot target a {other} ({id})"))),
         }
     }};
-}
-
-/// Treats "already there" as done.
-fn duplicate_ok(r: Result<()>) -> Result<()> {
-    match r {
-        Err(e) if e.is_duplicate() => Ok(()),
-        other => other,
-    }
 }
 
 /// The explicit association of a subnet with any route table, if it has one.
@@ -495,15 +427,16 @@ impl KindAdapter for RouteTable {
         phase: Phase,
     ) -> Result<Vec<String>> {
         if phase == Phase::Create {
-            let have = one(self, cx, id).await?;
-            return converge_tags(cx, id, want, &have).await;
+            return super::converge_tags_only(self, cx, id, want).await;
         }
         let s: RouteTableSpec = parse(cx, Kind::RouteTable, &want.spec)?;
-        let raw = get(cx, id).await?.ok_or_else(|| crate::AwsError::Api {
-            side: cx.name,
-            op: "DescribeRouteTables",
-            code: Some("InvalidRouteTableID.NotFound".into()),
-            message: format!("{id} does not exist"),
+        let raw = get(cx, id).await?.ok_or_else(|| {
+            crate::AwsError::not_found(
+                cx.name,
+                "DescribeRouteTables",
+                "InvalidRouteTableID.NotFound",
+                id,
+            )
         })?;
         let wants_names = s
             .routes

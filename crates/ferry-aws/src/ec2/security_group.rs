@@ -5,8 +5,8 @@
 //! (peered VPCs) are kept as they are. The default group of a VPC is mapped,
 //! not created.
 
-use super::route_table::PrefixLists;
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, resource};
+use super::prefix_list::PrefixLists;
+use super::{filter, gone_ok, lookup_filters, parse, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -492,19 +492,20 @@ impl KindAdapter for SecurityGroup {
         phase: Phase,
     ) -> Result<Vec<String>> {
         if phase == Phase::Create {
-            let have = one(self, cx, id).await?;
-            return converge_tags(cx, id, want, &have).await;
+            return super::converge_tags_only(self, cx, id, want).await;
         }
         let s: SecurityGroupSpec = parse(cx, Kind::SecurityGroup, &want.spec)?;
         let raw = list(cx, vec![filter("group-id", [id])])
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| crate::AwsError::Api {
-                side: cx.name,
-                op: "DescribeSecurityGroups",
-                code: Some("InvalidGroup.NotFound".into()),
-                message: format!("{id} does not exist"),
+            .ok_or_else(|| {
+                crate::AwsError::not_found(
+                    cx.name,
+                    "DescribeSecurityGroups",
+                    "InvalidGroup.NotFound",
+                    id,
+                )
             })?;
         let needed = names_prefix_list(&s.ingress)
             || names_prefix_list(&s.egress)

@@ -49,29 +49,12 @@ async fn page(
     Ok(out)
 }
 
-/// Lists by lookup. IDs go in VpcEndpointIds rather than a `vpc-endpoint-id`
-/// filter (which the emulator lacks); as AWS then fails the whole call when
-/// one of them is gone, a NotFound is retried ID by ID, skipping the missing.
+/// Lists by lookup; IDs go in VpcEndpointIds (see [`super::by_ids`]).
 async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::VpcEndpoint>> {
     let Lookup::Ids(ids) = lookup else {
         return page(cx, lookup, None).await;
     };
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    match page(cx, lookup, Some(ids.clone())).await {
-        Err(e) if e.is_not_found() => {
-            let mut out = vec![];
-            for id in ids.iter().filter(|_| ids.len() > 1) {
-                match page(cx, lookup, Some(vec![id.clone()])).await {
-                    Err(e) if e.is_not_found() => {}
-                    r => out.extend(r?),
-                }
-            }
-            Ok(out)
-        }
-        r => r,
-    }
+    super::by_ids(ids, |chunk| page(cx, lookup, Some(chunk))).await
 }
 
 fn refs<'a>(kind: Kind, ids: impl IntoIterator<Item = &'a str>) -> Vec<Ref> {

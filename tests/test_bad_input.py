@@ -1,0 +1,189 @@
+"""Bad input, one test each (the README's troubleshooting table lists them):
+a clear message that says what and where, the documented exit code, no panic,
+no credential in any output, and nothing half-written."""
+
+from __future__ import annotations
+
+import fcntl
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import write_config
+from migration import prepare
+
+SECRET = "ferry-test-secret-do-not-print-4242"
+
+
+def run(ferry, args, **kw):
+    """Runs ferry with a recognisable secret key and checks the common promises."""
+    env = {"AWS_SECRET_ACCESS_KEY": SECRET, **kw.pop("env", {})}
+    r = ferry(args, env=env, **kw)
+    for stream in (r.stdout, r.stderr):
+        assert SECRET not in stream, "a credential was printed"
+        assert "panicked" not in stream and "RUST_BACKTRACE" not in stream
+    return r
+
+
+def state_files(workdir: Path) -> list[Path]:
+    return sorted(p for p in (workdir / ".ferry").rglob("*") if p.is_file()) if (workdir / ".ferry").exists() else []
+
+
+def assert_secret_not_stored(workdir: Path):
+    for p in state_files(workdir):
+        assert SECRET.encode() not in p.read_bytes(), f"{p} holds a credential"
+
+
+def test_missing_config(ferry, workdir):
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "ferry.toml" in r.stderr and "ferry init" in r.stderr
+    assert not (workdir / ".ferry").exists(), "no state is created for a failed command"
+
+
+def test_malformed_config(ferry, workdir):
+    (workdir / "ferry.toml").write_text('[source]\nregion = "us-east-1"\n[destination\nregion = "eu-west-1"\n')
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "ferry.toml:3:" in r.stderr, r.stderr
+    assert not (workdir / ".ferry").exists()
+
+
+def test_unknown_key(ferry, workdir):
+    (workdir / "ferry.toml").write_text('[source]\nregion = "us-east-1"\nregoin = "x"\n[destination]\nregion = "eu-west-1"\n')
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "ferry.toml:3:1" in r.stderr and "regoin" in r.stderr, r.stderr
+
+
+def test_invalid_region(ferry, workdir):
+    (workdir / "ferry.toml").write_text('[source]\nregion = "us-east"\n[destination]\nregion = "eu-west-1"\n')
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "ferry.toml:2:10" in r.stderr and "us-east" in r.stderr, r.stderr
+
+
+def test_malformed_role_arn(ferry, workdir):
+    (workdir / "ferry.toml").write_text(
+        '[source]\nregion = "us-east-1"\nrole_arn = "arn:aws:iam::1234:role/ferry"\n[destination]\nregion = "eu-west-1"\n'
+    )
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "ferry.toml:3:" in r.stderr and "12 digits" in r.stderr, r.stderr
+
+
+def test_unreachable_endpoint(ferry, workdir, accounts):
+    write_config(workdir, accounts.source, accounts.destination, "us-east-1", "us-east-1", "http://127.0.0.1:9")
+    r = run(ferry, "plan", timeout=120)
+    assert r.returncode == 3
+    assert "cannot reach" in r.stderr or "could not assume" in r.stderr, r.stderr
+    assert "127.0.0.1:9" in r.stderr or "dispatch" in r.stderr or "connect" in r.stderr.lower()
+    assert_secret_not_stored(workdir)
+
+
+class _DenyingSts(http.server.BaseHTTPRequestHandler):
+    """An STS that refuses every AssumeRole, as AWS does without a trust policy."""
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = (
+            b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            b"<Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message>"
+            b"</Error><RequestId>1</RequestId></ErrorResponse>"
+        )
+        self.send_response(403)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_failed_role_assumption(ferry, workdir, accounts, emulator):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _DenyingSts)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sts = f"http://127.0.0.1:{server.server_address[1]}"
+        write_config(workdir, accounts.source, accounts.destination, "us-east-1", "us-east-1", emulator)
+        text = (workdir / "ferry.toml").read_text().replace("[destination]", f'[source.endpoints]\nsts = "{sts}"\n\n[destination]')
+        (workdir / "ferry.toml").write_text(text)
+        r = run(ferry, "plan")
+    finally:
+        server.shutdown()
+    assert r.returncode == 3
+    assert "could not assume arn:aws:iam::" in r.stderr and "not authorized" in r.stderr, r.stderr
+    assert_secret_not_stored(workdir)
+
+
+def test_overlapping_cidr_is_a_conflict_and_apply_refuses(session, accounts, emulator, workdir, ferry):
+    m = prepare(session, accounts, emulator, workdir, "us-east-1")
+    theirs = m.dst.client("ec2").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    plan = run(ferry, "plan")
+    assert plan.returncode == 0
+    assert f"overlaps 10.0.0.0/16 of {theirs}" in plan.stdout
+    assert run(ferry, "plan --strict").returncode == 1
+    refused = run(ferry, "apply --yes")
+    assert refused.returncode == 1
+    assert "--skip-conflicts" in refused.stderr
+    vpcs = m.dst.client("ec2").describe_vpcs()["Vpcs"]
+    assert len(vpcs) == 2, "nothing was created"
+    skipped = run(ferry, "apply --yes --skip-conflicts")
+    assert skipped.returncode == 0, skipped.stderr
+    verify = run(ferry, "verify")
+    assert verify.returncode == 1
+    assert "not migrated" in verify.stdout
+
+
+def _defaults_only(workdir, accounts, emulator):
+    write_config(workdir, accounts.source, accounts.destination, "us-east-1", "us-east-1", emulator)
+
+
+def test_locked_state_directory(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    assert run(ferry, "plan").returncode == 0
+    with open(workdir / ".ferry" / "lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = run(ferry, "apply --yes")
+    assert r.returncode == 2
+    assert "locked" in r.stderr, r.stderr
+
+
+def test_corrupted_state_database(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    assert run(ferry, "plan").returncode == 0
+    db = workdir / ".ferry" / "state.db"
+    garbage = b"this is not a database" * 100
+    db.write_bytes(garbage)
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "corrupt" in r.stderr.lower() and "state.db" in r.stderr, r.stderr
+    assert db.read_bytes() == garbage, "no silent reset"
+
+
+def test_apply_without_yes_when_stdin_is_not_a_terminal(ferry, workdir, accounts, emulator, session):
+    _defaults_only(workdir, accounts, emulator)
+    session(accounts.source).client("ec2").create_vpc(CidrBlock="10.9.0.0/16")
+    r = run(ferry, "apply", timeout=60)
+    assert r.returncode == 2
+    assert "--yes" in r.stderr and "not a terminal" in r.stderr
+    assert len(session(accounts.destination).client("ec2").describe_vpcs()["Vpcs"]) == 1
+
+
+def test_rollback_of_an_unknown_run(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    assert run(ferry, "plan").returncode == 0
+    r = run(ferry, "rollback 42 --yes")
+    assert r.returncode == 2
+    assert "no run 42" in r.stderr and "ferry runs" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["verify", "rollback --yes", "runs"])
+def test_read_commands_without_state(ferry, workdir, accounts, emulator, command):
+    _defaults_only(workdir, accounts, emulator)
+    r = run(ferry, command)
+    assert r.returncode == 2
+    assert ".ferry" in r.stderr
+    assert not (workdir / ".ferry").exists()
