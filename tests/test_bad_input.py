@@ -187,3 +187,16 @@ def test_read_commands_without_state(ferry, workdir, accounts, emulator, command
     assert r.returncode == 2
     assert ".ferry" in r.stderr
     assert not (workdir / ".ferry").exists()
+
+
+def test_same_account_and_region_is_refused(ferry, workdir, accounts, emulator):
+    write_config(workdir, accounts.source, accounts.source, "us-east-1", "us-east-1", emulator)
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert f"same account ({accounts.source}) and region (us-east-1)" in r.stderr, r.stderr
+    assert not (workdir / ".ferry").exists(), "a refused command leaves no state"
+
+
+def test_same_account_into_another_region_is_allowed(ferry, workdir, accounts, emulator):
+    write_config(workdir, accounts.source, accounts.source, "us-east-1", "eu-west-1", emulator)
+    assert run(ferry, "plan --strict").returncode == 0

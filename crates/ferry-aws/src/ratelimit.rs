@@ -20,7 +20,7 @@ pub enum Class {
 impl Class {
     pub fn key(self) -> &'static str {
         match self {
-            Class::Read => "ec2.describe",
+            Class::Read => "ec2.non_mutating",
             Class::Mutate => "ec2.mutating",
             Class::RunInstances => "ec2.run_instances",
             Class::CopyImage => "ec2.copy_image",

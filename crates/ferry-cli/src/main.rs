@@ -75,6 +75,7 @@ fn runs(cli: &Cli, output: Output) -> Result<u8> {
     }
     if runs.is_empty() {
         println!("no runs yet");
+        return Ok(0);
     }
     println!(
         "{:<5} {:<16} {:<22} {:<22} SUMMARY",
@@ -134,13 +135,12 @@ async fn with_context(cli: Cli) -> Result<u8> {
         cli.command,
         Command::Verify { .. } | Command::Rollback { .. }
     );
-    let state = Arc::new(if read_only {
-        State::open_existing(&cli.state_dir)?
-    } else {
-        State::open(&cli.state_dir)?
-    });
+    if read_only {
+        // Fail before any AWS call when there is nothing to read.
+        State::open_existing(&cli.state_dir)?;
+    }
     let (events, printer) = progress::spawn(cli.progress != cli::Progress::None);
-    let cx = Context::connect(config, state, events).await?;
+    let cx = Context::connect(config, &cli.state_dir, read_only, events).await?;
     let cx = Arc::new(cx);
     let code = match &cli.command {
         Command::Discover { out } => discover(&cx, out.output).await,
@@ -295,8 +295,9 @@ async fn apply(
                 "the plan has conflicts (above); resolve them, or pass --skip-conflicts to leave them and what depends on them out".into(),
             ));
         }
+        // The planner made every dependent of a conflict a conflict too, so
+        // this leaves nothing that needs a skipped resource.
         plan.skip_conflicts();
-        plan = reblock(plan);
     }
     let work = plan.items.iter().filter(|i| i.action.executes()).count();
     if work == 0 && run_id.is_none() {
@@ -353,34 +354,6 @@ async fn apply(
         summary.created, summary.adopted, summary.converged, summary.changes
     );
     Ok(0)
-}
-
-/// After skipping conflicts, whatever depended on them must be skipped too.
-fn reblock(mut plan: ferry_core::Plan) -> ferry_core::Plan {
-    loop {
-        let skipped: std::collections::BTreeSet<ferry_core::Key> = plan
-            .items
-            .iter()
-            .filter(|i| !i.action.executes() && i.dest_id.is_none())
-            .map(|i| i.key.clone())
-            .collect();
-        let mut changed = false;
-        for i in plan.items.iter_mut().filter(|i| i.action.executes()) {
-            if let Some(d) = i
-                .depends_on
-                .iter()
-                .chain(&i.contents_depend_on)
-                .find(|d| skipped.contains(d))
-            {
-                i.action = ferry_core::Action::Skip;
-                i.reason = format!("skipped: depends on {d}, which is skipped");
-                changed = true;
-            }
-        }
-        if !changed {
-            return plan;
-        }
-    }
 }
 
 async fn verify(cx: &Context, output: Output) -> Result<u8> {

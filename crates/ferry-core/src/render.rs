@@ -43,6 +43,7 @@ pub fn plan(p: &Plan) -> String {
         "KIND".into(),
         "SOURCE".into(),
         "NAME".into(),
+        "DESTINATION".into(),
         "DETAIL".into(),
     ]];
     for i in &p.items {
@@ -55,6 +56,13 @@ pub fn plan(p: &Plan) -> String {
             i.key.kind.to_string(),
             i.key.id.clone(),
             i.name.clone().unwrap_or_default(),
+            i.dest_id.clone().unwrap_or_else(|| {
+                if i.action == Action::Create {
+                    "(new)".into()
+                } else {
+                    "-".into()
+                }
+            }),
             detail,
         ]);
     }
@@ -111,11 +119,21 @@ pub fn verify(r: &Report) -> String {
         };
         let _ = writeln!(out, "\n{}{} -> {}: {}", e.key, name, dest, what);
         for d in &e.differences {
-            let _ = writeln!(
-                out,
-                "    {}: source {} / destination {}",
-                d.path, d.expected, d.actual
-            );
+            let _ = match (d.expected.is_null(), d.actual.is_null()) {
+                (false, true) => writeln!(
+                    out,
+                    "    {}: missing in the destination: {}",
+                    d.path, d.expected
+                ),
+                (true, false) => {
+                    writeln!(out, "    {}: only in the destination: {}", d.path, d.actual)
+                }
+                _ => writeln!(
+                    out,
+                    "    {}: source {} / destination {}",
+                    d.path, d.expected, d.actual
+                ),
+            };
         }
     }
     let c = r.counts();
@@ -136,4 +154,114 @@ pub fn verify(r: &Report) -> String {
         out.push_str("The destination is equivalent to the source.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{build, PlanInput};
+    use crate::resource::{Key, Resource, SideInfo, Snapshot};
+    use crate::verify::{compare, VerifyInput};
+    use crate::{Kind, Mapping};
+    use serde_json::json;
+
+    fn side(account: &str, region: &str) -> SideInfo {
+        SideInfo {
+            account: account.into(),
+            region: region.into(),
+            partition: "aws".into(),
+        }
+    }
+
+    fn res(kind: Kind, id: &str, name: &str, spec: serde_json::Value) -> Resource {
+        Resource::with_tags(Key::new(kind, id), spec, [("Name", name)])
+    }
+
+    fn source() -> Snapshot {
+        Snapshot {
+            side: side("111111111111", "us-east-1"),
+            taken_at: String::new(),
+            kinds: crate::kind::SUPPORTED.to_vec(),
+            zones: vec![],
+            resources: vec![
+                res(
+                    Kind::Vpc,
+                    "vpc-1",
+                    "app",
+                    json!({"cidr_block": "10.0.0.0/16", "secondary_cidr_blocks": []}),
+                ),
+                res(
+                    Kind::Vpc,
+                    "vpc-2",
+                    "legacy",
+                    json!({"cidr_block": "172.16.0.0/16", "secondary_cidr_blocks": []}),
+                ),
+                res(
+                    Kind::ElasticIp,
+                    "eipalloc-1",
+                    "nat",
+                    json!({"domain": "vpc"}),
+                ),
+                res(
+                    Kind::Subnet,
+                    "subnet-1",
+                    "a",
+                    json!({"vpc": {"$ref": "vpc/vpc-2"}, "cidr_block": "172.16.1.0/24", "availability_zone": "us-east-1a"}),
+                ),
+            ],
+        }
+    }
+
+    fn dest() -> Snapshot {
+        Snapshot {
+            side: side("222222222222", "eu-west-1"),
+            taken_at: String::new(),
+            kinds: crate::kind::SUPPORTED.to_vec(),
+            zones: vec!["eu-west-1a".into()],
+            resources: vec![res(
+                Kind::Vpc,
+                "vpc-9",
+                "theirs",
+                json!({"cidr_block": "172.16.0.0/12"}),
+            )],
+        }
+    }
+
+    #[test]
+    fn plan_text_is_stable() {
+        let input = PlanInput {
+            kinds: crate::kind::SUPPORTED.iter().copied().collect(),
+            ..Default::default()
+        };
+        insta::assert_snapshot!(plan(&build(&source(), &dest(), &input)));
+    }
+
+    #[test]
+    fn verify_text_is_stable() {
+        let mut d = dest();
+        let mut v = res(
+            Kind::Vpc,
+            "vpc-8",
+            "app",
+            json!({"cidr_block": "10.0.0.0/16", "secondary_cidr_blocks": ["10.1.0.0/16"]}),
+        );
+        v.ferry_source = Some(source().side.arn(&Key::new(Kind::Vpc, "vpc-1")));
+        d.resources.push(v);
+        let mut m = Mapping::new();
+        m.insert(Key::new(Kind::Vpc, "vpc-1"), "vpc-8");
+        m.insert(Key::new(Kind::ElasticIp, "eipalloc-1"), "eipalloc-gone");
+        let kinds = crate::kind::SUPPORTED.iter().copied().collect();
+        let r = compare(
+            &source(),
+            &d,
+            &VerifyInput {
+                kinds: &kinds,
+                exclude_tags: &Default::default(),
+                exclude_ids: &[],
+                zones: &Default::default(),
+                mapping: &m,
+            },
+        );
+        insta::assert_snapshot!(verify(&r));
+    }
 }

@@ -7,6 +7,7 @@ use ferry_aws::Side;
 use ferry_core::config::Config;
 use ferry_state::State;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 pub struct Context {
@@ -18,10 +19,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// Connects both sides (concurrently) and refuses a migration onto itself.
+    /// Connects both sides (concurrently), refuses a migration onto itself,
+    /// and only then opens the state directory, so a refused command leaves
+    /// nothing behind. Read-only commands never create state.
     pub async fn connect(
         config: Config,
-        state: Arc<State>,
+        state_dir: &Path,
+        read_only: bool,
         events: Option<Sink>,
     ) -> Result<Context> {
         let limits: BTreeMap<String, (u32, f64)> = config
@@ -43,6 +47,11 @@ impl Context {
                 config.path.display()
             )));
         }
+        let state = Arc::new(if read_only {
+            State::open_existing(state_dir)?
+        } else {
+            State::open(state_dir)?
+        });
         Ok(Context {
             config,
             state,
