@@ -200,3 +200,12 @@ def test_same_account_and_region_is_refused(ferry, workdir, accounts, emulator):
 def test_same_account_into_another_region_is_allowed(ferry, workdir, accounts, emulator):
     write_config(workdir, accounts.source, accounts.source, "us-east-1", "eu-west-1", emulator)
     assert run(ferry, "plan --strict").returncode == 0
+
+
+def test_no_credentials(ferry, workdir, accounts, emulator):
+    write_config(workdir, accounts.source, accounts.destination, "us-east-1", "us-east-1", emulator)
+    r = run(ferry, "plan", env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})
+    assert r.returncode == 3
+    assert "no usable credentials" in r.stderr and "credential chain" in r.stderr, r.stderr
+    assert len(r.stderr.splitlines()) <= 2, "one clear message, not a provider dump"
+    assert not (workdir / ".ferry").exists()

@@ -70,6 +70,8 @@ impl AwsError {
     }
 }
 
+pub(crate) const NO_CREDENTIALS: &str = "no usable credentials: set up the standard AWS credential chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws profiles, `aws sso login`, an instance role), or set `profile` in ferry.toml";
+
 /// Converts an SDK error, keeping the AWS error code and message and never
 /// anything from the request (no credentials appear in either).
 pub fn api<E, R>(side: &'static str, op: &'static str, e: SdkError<E, R>) -> AwsError
@@ -85,7 +87,7 @@ where
             if full.contains("loading credentials") {
                 return AwsError::Credentials {
                     side,
-                    message: "no usable credentials: set up the standard AWS credential chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws profiles, `aws sso login`, an instance role), or set `profile` in ferry.toml".into(),
+                    message: NO_CREDENTIALS.into(),
                 };
             }
             format!("cannot reach the endpoint: {}", root_cause(&e))
@@ -111,10 +113,22 @@ where
 
 /// The innermost error's message ("Connection refused (os error 111)"):
 /// what a person can act on, without the layers of wrapping around it.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
+    loop {
+        // An AWS error document: its code and message are the whole story.
+        if let Some(m) = cur.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            return match (m.code(), m.message()) {
+                (Some(c), Some(msg)) => format!("{c}: {msg}"),
+                (Some(c), None) => c.to_string(),
+                (None, Some(msg)) => msg.to_string(),
+                (None, None) => "unknown AWS error".into(),
+            };
+        }
+        match cur.source() {
+            Some(next) => cur = next,
+            None => break,
+        }
     }
     let text = cur.to_string();
     if text.is_empty() {

@@ -193,16 +193,18 @@ async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
     let provider = b.build().await;
     // Assume now, so a refused role is reported as such, not as a failure of
     // whatever call happens to come first.
-    provider
-        .provide_credentials()
-        .await
-        .map_err(|e| AwsError::Credentials {
+    provider.provide_credentials().await.map_err(|e| {
+        let full = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
+        let why = if full.contains("no credentials found in chain") {
+            crate::error::NO_CREDENTIALS.to_string()
+        } else {
+            crate::error::root_cause(&e)
+        };
+        AwsError::Credentials {
             side: name,
-            message: format!(
-                "could not assume {role}: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            ),
-        })?;
+            message: format!("could not assume {role}: {why}"),
+        }
+    })?;
     Ok(base
         .into_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))

@@ -200,6 +200,17 @@ async fn plan(
     output: Output,
 ) -> Result<u8> {
     let p = planning::make(cx).await?;
+    if let Some(r) = cx.state.runs()?.into_iter().last() {
+        if matches!(
+            r.state,
+            RunState::Running | RunState::Interrupted | RunState::Failed
+        ) {
+            eprintln!(
+                "note: run {} did not finish ({}); `ferry apply` resumes it with its own plan, `ferry apply --plan FILE` starts a new run",
+                r.id, r.state
+            );
+        }
+    }
     if let Some(path) = out {
         write_atomic(path, &serde_json::to_string_pretty(&p).expect("plan json"))?;
     }
