@@ -101,3 +101,19 @@ def test_7_verify_rereads_and_apply_repairs(session, accounts, emulator, workdir
     assert ferry("verify").returncode == 0
     repaired = live(inv.read_network(m.dst, "us-east-1"))["security_groups"][web]
     assert len(repaired["ingress"]) == 2
+
+
+def test_a_mapped_resource_deleted_out_of_band_is_created_again(session, accounts, emulator, workdir, ferry):
+    m = prepare(session, accounts, emulator, workdir, "us-east-1")
+    assert ferry("apply --yes").returncode == 0
+    shared_a = m.created["subnet_shared_a"]
+    old = mapping(ferry)[shared_a]
+    m.dst.client("ec2").delete_subnet(SubnetId=old)
+
+    plan = json.loads(ferry("plan --output json").stdout)
+    item = next(i for i in plan["items"] if i["key"] == f"subnet/{shared_a}")
+    assert item["action"] == "create" and "no longer exists" in item["reason"]
+    assert ferry("apply --yes").returncode == 0
+    new = mapping(ferry)[shared_a]
+    assert new != old
+    assert ferry("verify").returncode == 0

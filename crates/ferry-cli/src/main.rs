@@ -64,6 +64,10 @@ fn json<T: serde::Serialize>(v: &T) {
 
 fn runs(cli: &Cli, output: Output) -> Result<u8> {
     let state = State::open_existing(&cli.state_dir)?;
+    // Nobody holds the lock: a run still marked running died with its process.
+    if let Ok(_lock) = state.lock("runs") {
+        state.mark_interrupted()?;
+    }
     let runs = state.runs()?;
     if output == Output::Json {
         let list: Vec<_> = runs

@@ -55,8 +55,19 @@ pub async fn execute(
     let mut dag = plan
         .graph()
         .map_err(|e| EngineError::Input(format!("the plan cannot be ordered: {e}")))?;
+    let mut mapping = crate::planning::mapping(&cx)?;
+    // A resource planned for creation whose mapping comes from an earlier run
+    // was deleted from the destination since: that entry is stale. (Entries
+    // of this run are what a resumed run made before it was interrupted.)
+    for item in plan.items.iter().filter(|i| i.action == Action::Create) {
+        if let Some(m) = cx.state.map_get(&item.key.to_string())? {
+            if m.run_id != run {
+                mapping.remove(&item.key);
+            }
+        }
+    }
     let ex = Arc::new(Exec {
-        mapping: RwLock::new(crate::planning::mapping(&cx)?),
+        mapping: RwLock::new(mapping),
         items: plan
             .items
             .iter()
