@@ -19,6 +19,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Dhcp
     let mut pages = client
         .describe_dhcp_options()
         .set_filters(Some(lookup_filters(lookup, "dhcp-options-id")))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

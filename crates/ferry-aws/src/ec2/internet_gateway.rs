@@ -17,6 +17,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Inte
     let mut pages = client
         .describe_internet_gateways()
         .set_filters(Some(lookup_filters(lookup, "internet-gateway-id")))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -23,6 +23,27 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Results per describe call. Listing goes page by page (DESIGN invariant
+/// 8): without MaxResults many EC2 describes answer with everything at once.
+/// 100 is within every range the network describes accept (route tables
+/// and prefix lists stop at 100). `FERRY_PAGE_SIZE` overrides it (5..=100),
+/// for tests and for tuning.
+pub const PAGE_SIZE: i32 = 100;
+
+/// The MaxResults to send: none when IDs are given explicitly, as AWS refuses
+/// both together on several describes.
+pub fn page_size(allowed: bool) -> Option<i32> {
+    if !allowed {
+        return None;
+    }
+    let n = std::env::var("FERRY_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|n| (5..=100).contains(n))
+        .unwrap_or(PAGE_SIZE);
+    Some(n)
+}
+
 pub fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
     Filter::builder()
         .name(name)

@@ -27,6 +27,7 @@ async fn list(
     let mut pages = client
         .describe_nat_gateways()
         .set_filter(Some(filters))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

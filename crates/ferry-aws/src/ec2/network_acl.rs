@@ -29,6 +29,7 @@ async fn page(
     let mut pages = client
         .describe_network_acls()
         .set_filters(Some(filters))
+        .set_max_results(super::page_size(ids.is_none()))
         .set_network_acl_ids(ids)
         .into_paginator()
         .send();

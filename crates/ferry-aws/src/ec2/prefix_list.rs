@@ -20,6 +20,7 @@ impl PrefixLists {
         let mut pages = client
             .describe_managed_prefix_lists()
             .filters(filter("owner-id", ["AWS"]))
+            .set_max_results(super::page_size(true))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {

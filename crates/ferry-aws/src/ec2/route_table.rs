@@ -26,6 +26,7 @@ async fn list(
     let mut pages = client
         .describe_route_tables()
         .set_filters(Some(filters))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

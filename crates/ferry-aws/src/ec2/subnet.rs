@@ -18,6 +18,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Subn
     let mut pages = client
         .describe_subnets()
         .set_filters(Some(lookup_filters(lookup, "subnet-id")))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -47,6 +47,7 @@ pub(crate) async fn list(
     let mut pages = client
         .describe_vpcs()
         .set_filters(Some(filters))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

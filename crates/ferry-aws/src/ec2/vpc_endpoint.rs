@@ -35,6 +35,7 @@ async fn page(
     let mut pages = client
         .describe_vpc_endpoints()
         .set_filters(Some(filters))
+        .set_max_results(super::page_size(ids.is_none()))
         .set_vpc_endpoint_ids(ids)
         .into_paginator()
         .send();

@@ -29,6 +29,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::VpcP
     let mut pages = client
         .describe_vpc_peering_connections()
         .set_filters(Some(filters))
+        .set_max_results(super::page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
