@@ -46,12 +46,14 @@ impl AwsError {
     }
 
     pub fn is_not_found(&self) -> bool {
-        self.code().is_some_and(|c| c.contains("NotFound"))
+        self.code()
+            .is_some_and(|c| c.contains("NotFound") || c == "NoSuchEntity")
     }
 
     pub fn is_dependency_violation(&self) -> bool {
         self.code().is_some_and(|c| {
             c == "DependencyViolation"
+                || c == "DeleteConflict"
                 || c == "InvalidIPAddress.InUse"
                 || c == "AuthFailure.AddressInUse"
                 || c == "InvalidNetworkAclEntry.InUse"
@@ -64,6 +66,7 @@ impl AwsError {
     pub fn is_duplicate(&self) -> bool {
         self.code().is_some_and(|c| {
             c.ends_with(".Duplicate")
+                || c == "EntityAlreadyExists"
                 || c == "RouteAlreadyExists"
                 || c == "NetworkAclEntryAlreadyExists"
         })

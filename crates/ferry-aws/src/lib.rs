@@ -5,6 +5,7 @@
 
 pub mod ec2;
 pub mod error;
+pub mod iam;
 pub mod ratelimit;
 pub mod session;
 
@@ -35,6 +36,8 @@ pub struct Desired {
     pub tags: BTreeMap<String, String>,
     /// Reconcile tags (not done for AWS defaults: they are not ferry's).
     pub manage_tags: bool,
+    /// The source resource's ID: the name global kinds (IAM) keep.
+    pub source_id: String,
 }
 
 /// Which part of a resource a converge call reconciles: its own attributes,
@@ -82,6 +85,9 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &ec2::security_group::SecurityGroup,
     &ec2::vpc_endpoint::VpcEndpoint,
     &ec2::vpc_peering::VpcPeering,
+    &iam::policy::IamPolicy,
+    &iam::role::IamRole,
+    &iam::instance_profile::IamInstanceProfile,
 ];
 
 pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {

@@ -15,6 +15,10 @@ pub enum Class {
     Mutate,
     RunInstances,
     CopyImage,
+    /// IAM Get*/List*. IAM publishes no bucket sizes: conservative values.
+    IamRead,
+    /// IAM Create*/Put*/Attach*/Delete* ...
+    IamMutate,
 }
 
 impl Class {
@@ -24,14 +28,18 @@ impl Class {
             Class::Mutate => "ec2.mutating",
             Class::RunInstances => "ec2.run_instances",
             Class::CopyImage => "ec2.copy_image",
+            Class::IamRead => "iam.non_mutating",
+            Class::IamMutate => "iam.mutating",
         }
     }
 
-    pub const ALL: [Class; 4] = [
+    pub const ALL: [Class; 6] = [
         Class::Read,
         Class::Mutate,
         Class::RunInstances,
         Class::CopyImage,
+        Class::IamRead,
+        Class::IamMutate,
     ];
 
     /// (burst, refill per second), from AWS's EC2 throttling documentation.
@@ -41,6 +49,8 @@ impl Class {
             Class::Mutate => (50, 5.0),
             Class::RunInstances => (5, 2.0),
             Class::CopyImage => (100, 1.0),
+            Class::IamRead => (40, 20.0),
+            Class::IamMutate => (20, 10.0),
         }
     }
 }

@@ -29,6 +29,7 @@ pub struct Side {
     pub name: &'static str,
     pub info: SideInfo,
     ec2: aws_sdk_ec2::Client,
+    iam: aws_sdk_iam::Client,
     limiter: Arc<Limiter>,
     pub calls: Arc<CallCounts>,
 }
@@ -68,6 +69,7 @@ impl Side {
             .unwrap_or("aws")
             .to_string();
         let ec2_conf = with_endpoint(aws_sdk_ec2::config::Builder::from(&sdk), cfg, "ec2");
+        let iam_conf = with_endpoint(aws_sdk_iam::config::Builder::from(&sdk), cfg, "iam");
         Ok(Side {
             name,
             info: SideInfo {
@@ -76,6 +78,7 @@ impl Side {
                 partition,
             },
             ec2: aws_sdk_ec2::Client::from_conf(ec2_conf.build()),
+            iam: aws_sdk_iam::Client::from_conf(iam_conf.build()),
             limiter: Arc::new(limiter),
             calls: Arc::new(CallCounts::default()),
         })
@@ -89,6 +92,16 @@ impl Side {
             _ => self.calls.mutate.fetch_add(1, Ordering::Relaxed),
         };
         &self.ec2
+    }
+
+    /// The IAM client, after waiting for a token of the call's class.
+    pub async fn iam(&self, class: Class) -> &aws_sdk_iam::Client {
+        self.limiter.acquire(class).await;
+        match class {
+            Class::IamRead => self.calls.read.fetch_add(1, Ordering::Relaxed),
+            _ => self.calls.mutate.fetch_add(1, Ordering::Relaxed),
+        };
+        &self.iam
     }
 
     /// The region's availability zones, for mapping zones across regions.
@@ -137,6 +150,11 @@ trait EndpointBuilder {
     fn set_url(self, url: String) -> Self;
 }
 impl EndpointBuilder for aws_sdk_sts::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_iam::config::Builder {
     fn set_url(self, url: String) -> Self {
         self.endpoint_url(url)
     }

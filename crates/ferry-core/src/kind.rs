@@ -23,6 +23,9 @@ pub enum Kind {
     SecurityGroup,
     VpcEndpoint,
     VpcPeering,
+    IamPolicy,
+    IamRole,
+    IamInstanceProfile,
     // Referenced only: no adapter yet.
     Instance,
     NetworkInterface,
@@ -33,6 +36,24 @@ pub enum Kind {
     LocalGateway,
     PrefixList,
 }
+
+/// The network layer: what the "vpc", "network" and "ec2" scope names select.
+const NETWORK: &[Kind] = &[
+    Kind::DhcpOptions,
+    Kind::Vpc,
+    Kind::Subnet,
+    Kind::InternetGateway,
+    Kind::ElasticIp,
+    Kind::NatGateway,
+    Kind::RouteTable,
+    Kind::NetworkAcl,
+    Kind::SecurityGroup,
+    Kind::VpcEndpoint,
+    Kind::VpcPeering,
+];
+
+/// Identities: what the "iam" scope name selects.
+const IAM: &[Kind] = &[Kind::IamPolicy, Kind::IamRole, Kind::IamInstanceProfile];
 
 /// Kinds ferry can migrate, in a stable order (also the order of the plan table).
 pub const SUPPORTED: &[Kind] = &[
@@ -47,6 +68,9 @@ pub const SUPPORTED: &[Kind] = &[
     Kind::SecurityGroup,
     Kind::VpcEndpoint,
     Kind::VpcPeering,
+    Kind::IamPolicy,
+    Kind::IamRole,
+    Kind::IamInstanceProfile,
 ];
 
 const ALL: &[Kind] = &[
@@ -61,6 +85,9 @@ const ALL: &[Kind] = &[
     Kind::SecurityGroup,
     Kind::VpcEndpoint,
     Kind::VpcPeering,
+    Kind::IamPolicy,
+    Kind::IamRole,
+    Kind::IamInstanceProfile,
     Kind::Instance,
     Kind::NetworkInterface,
     Kind::TransitGateway,
@@ -74,9 +101,10 @@ const ALL: &[Kind] = &[
 /// Service groups accepted in `[scope] include/exclude`, besides kind names.
 /// "vpc" and "network" mean the whole network layer, as the VPC console does.
 const GROUPS: &[(&str, &[Kind])] = &[
-    ("vpc", SUPPORTED),
-    ("network", SUPPORTED),
-    ("ec2", SUPPORTED),
+    ("vpc", NETWORK),
+    ("network", NETWORK),
+    ("ec2", NETWORK),
+    ("iam", IAM),
 ];
 
 impl Kind {
@@ -93,6 +121,9 @@ impl Kind {
             Kind::SecurityGroup => "security_group",
             Kind::VpcEndpoint => "vpc_endpoint",
             Kind::VpcPeering => "vpc_peering",
+            Kind::IamPolicy => "iam_policy",
+            Kind::IamRole => "iam_role",
+            Kind::IamInstanceProfile => "iam_instance_profile",
             Kind::Instance => "instance",
             Kind::NetworkInterface => "network_interface",
             Kind::TransitGateway => "transit_gateway",
@@ -114,7 +145,16 @@ impl Kind {
 
     /// The AWS service that owns the kind (for endpoints, rate limits, IAM actions).
     pub fn service(self) -> &'static str {
-        "ec2"
+        match self {
+            Kind::IamPolicy | Kind::IamRole | Kind::IamInstanceProfile => "iam",
+            _ => "ec2",
+        }
+    }
+
+    /// Global kinds (IAM) have no region in their ARN and keep their names:
+    /// the destination resource is called as the source one.
+    pub fn is_global(self) -> bool {
+        self.service() == "iam"
     }
 
     /// The resource type segment of the kind's ARN (`arn:aws:ec2:r:a:<type>/<id>`).
@@ -131,6 +171,9 @@ impl Kind {
             Kind::SecurityGroup => "security-group",
             Kind::VpcEndpoint => "vpc-endpoint",
             Kind::VpcPeering => "vpc-peering-connection",
+            Kind::IamPolicy => "policy",
+            Kind::IamRole => "role",
+            Kind::IamInstanceProfile => "instance-profile",
             Kind::Instance => "instance",
             Kind::NetworkInterface => "network-interface",
             Kind::TransitGateway => "transit-gateway",
@@ -273,6 +316,15 @@ mod tests {
         let only = select(&["vpc".into()], &["vpc_peering".into()]);
         assert!(!only.contains(&Kind::VpcPeering));
         assert!(only.contains(&Kind::Subnet));
+        let iam = select(&["iam".into()], &[]);
+        assert_eq!(
+            iam.into_iter().collect::<Vec<_>>(),
+            vec![Kind::IamPolicy, Kind::IamRole, Kind::IamInstanceProfile]
+        );
+        assert!(
+            !select(&["vpc".into()], &[]).contains(&Kind::IamRole),
+            "vpc is the network layer only"
+        );
         let one = select(&["security_group".into()], &[]);
         assert_eq!(
             one.into_iter().collect::<Vec<_>>(),

@@ -257,6 +257,9 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         {
             item.action = Action::Skip;
             item.reason = format!("excluded by [scope] exclude_tags {k}={v}");
+        } else if let Some(why) = &r.skip {
+            item.action = Action::Skip;
+            item.reason = why.clone();
         } else if input.exclude_ids.iter().any(|i| i == &r.key.id) {
             item.action = Action::Skip;
             item.reason = "excluded by [scope] exclude_ids".into();
@@ -293,6 +296,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
             item.reason = "not in the destination".into();
         }
         item.notes = notes_for(r);
+        item.notes.extend(r.notes.iter().cloned());
         items.push(item);
     }
 
@@ -476,6 +480,21 @@ fn detect_conflicts(
                                 ));
                             }
                         }
+                    }
+                }
+                k if k.is_global() => {
+                    // Global names are kept: one taken by something ferry did
+                    // not make for this source is a conflict, never adopted.
+                    if let Some(theirs) = dest.get(&r.key) {
+                        problems.push(format!(
+                            "name {:?} is already taken in the destination account{}",
+                            r.key.id,
+                            theirs
+                                .ferry_source
+                                .as_deref()
+                                .map(|s| format!(" (by ferry, for {s})"))
+                                .unwrap_or_default()
+                        ));
                     }
                 }
                 Kind::SecurityGroup => {

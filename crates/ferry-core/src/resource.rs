@@ -102,6 +102,14 @@ pub struct Resource {
     /// mapped to the destination's counterpart, never created.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default: bool,
+    /// Set by the adapter when the resource must not be copied (a
+    /// service-linked role, say): the plan skips it with this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
+    /// What the operator should know that is not part of the spec (a user's
+    /// access keys that must be re-issued, say); shown in the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub spec: Value,
 }
 
@@ -118,6 +126,8 @@ impl Resource {
             tags: BTreeMap::new(),
             ferry_source: None,
             default: false,
+            skip: None,
+            notes: vec![],
             spec,
         };
         for (k, v) in tags {
@@ -155,11 +165,16 @@ fn default_partition() -> String {
 
 impl SideInfo {
     pub fn arn(&self, key: &Key) -> String {
+        let region = if key.kind.is_global() {
+            ""
+        } else {
+            &self.region
+        };
         format!(
             "arn:{}:{}:{}:{}:{}/{}",
             self.partition,
             key.kind.service(),
-            self.region,
+            region,
             self.account,
             key.kind.arn_type(),
             key.id
@@ -299,6 +314,10 @@ mod tests {
         assert_eq!(
             s.arn(&Key::new(Kind::VpcPeering, "pcx-1")),
             "arn:aws:ec2:us-east-1:111111111111:vpc-peering-connection/pcx-1"
+        );
+        assert_eq!(
+            s.arn(&Key::new(Kind::IamRole, "app")),
+            "arn:aws:iam::111111111111:role/app"
         );
     }
 }

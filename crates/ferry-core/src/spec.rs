@@ -204,6 +204,50 @@ pub struct VpcPeeringSpec {
     pub accepter: Ref,
 }
 
+/// A managed policy attached to a role (or later a user or group): an
+/// AWS-managed one by ARN (it exists in every account), a customer-managed
+/// one by reference (migrated first).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyRef {
+    Aws(String),
+    Customer(Ref),
+}
+
+/// A customer-managed policy: its default version's document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IamPolicySpec {
+    pub path: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub document: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IamRoleSpec {
+    pub path: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub max_session_duration: i32,
+    #[serde(default)]
+    pub permissions_boundary: Option<PolicyRef>,
+    pub trust_policy: serde_json::Value,
+    /// Inline policies by name.
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+    /// Attached managed policies, sorted.
+    #[serde(default)]
+    pub managed_policies: Vec<PolicyRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IamInstanceProfileSpec {
+    pub path: String,
+    /// At most one role, as AWS allows.
+    #[serde(default)]
+    pub roles: Vec<Ref>,
+}
+
 /// Serialises a typed spec into the JSON a [`crate::Resource`] carries.
 pub fn to_value<T: Serialize>(spec: &T) -> serde_json::Value {
     serde_json::to_value(spec).expect("specs are plain data")

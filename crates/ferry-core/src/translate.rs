@@ -13,6 +13,10 @@ use crate::rewrite::Rewriter;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// Spec fields that hold policy documents (or maps of them), rewritten as
+/// documents: accounts, ARNs, regions, migrated IDs.
+const DOCUMENT_FIELDS: &[&str] = &["policy", "document", "trust_policy", "inline_policies"];
+
 #[derive(Debug, Clone)]
 pub struct Translator<'a> {
     pub source: &'a SideInfo,
@@ -114,7 +118,7 @@ impl Translator<'_> {
                         }
                     }
                 }
-                if field == Some("policy") {
+                if field.is_some_and(|f| DOCUMENT_FIELDS.contains(&f)) {
                     return self.rewriter().document(v);
                 }
                 Value::Object(
@@ -244,6 +248,43 @@ mod tests {
         let out = t.spec(&json!({"availability_zone": "us-east-1f"}));
         assert_eq!(out.problems.len(), 1);
         assert!(!out.is_complete());
+    }
+
+    #[test]
+    fn policy_documents_are_rewritten_wherever_specs_hold_them() {
+        let (s, d) = sides("eu-west-1");
+        let m = Mapping::new();
+        let zones = BTreeMap::new();
+        let t = Translator {
+            source: &s,
+            dest: &d,
+            zones: &zones,
+            dest_zones: &[],
+            mapping: &m,
+        };
+        let arn = "arn:aws:iam::111111111111:role/app";
+        let out = t.spec(&json!({
+            "trust_policy": {"Statement": [{"Principal": {"AWS": arn}}]},
+            "inline_policies": {"read": {"Statement": [{"Resource": "arn:aws:sqs:us-east-1:111111111111:q"}]}},
+            "document": {"Statement": [{"Resource": arn}]},
+            "description": "arn:aws:iam::111111111111:role/app is mentioned, not rewritten"
+        }));
+        assert_eq!(
+            out.value["trust_policy"]["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::222222222222:role/app"
+        );
+        assert_eq!(
+            out.value["inline_policies"]["read"]["Statement"][0]["Resource"],
+            "arn:aws:sqs:eu-west-1:222222222222:q"
+        );
+        assert_eq!(
+            out.value["document"]["Statement"][0]["Resource"],
+            "arn:aws:iam::222222222222:role/app"
+        );
+        assert!(out.value["description"]
+            .as_str()
+            .unwrap()
+            .contains("111111111111"));
     }
 
     #[test]

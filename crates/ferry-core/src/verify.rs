@@ -100,7 +100,8 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
             .exclude_tags
             .iter()
             .any(|(k, v)| r.tags.get(k) == Some(v))
-            || input.exclude_ids.contains(&r.key.id);
+            || input.exclude_ids.contains(&r.key.id)
+            || r.skip.is_some();
         if excluded {
             continue;
         }

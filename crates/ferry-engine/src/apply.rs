@@ -334,6 +334,7 @@ fn desired(
         spec: t.value,
         tags,
         manage_tags: !item.resource.default,
+        source_id: item.key.id.clone(),
     })
 }
 

@@ -239,6 +239,7 @@ async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()>
                 spec: prior.clone(),
                 tags: Default::default(),
                 manage_tags: false,
+                source_id: key.id.clone(),
             };
             let seq = cx
                 .state
