@@ -92,3 +92,59 @@ def read_iam(session) -> dict:
     for p in iam.list_instance_profiles()["InstanceProfiles"]:
         out["profiles"][p["InstanceProfileName"]] = {"path": p["Path"], "roles": sorted(r["RoleName"] for r in p["Roles"])}
     return out
+
+
+def build_people(session, account: str) -> None:
+    """A group with policies and two members, one with a console password and
+    an access key, the other with an inline policy and a permissions boundary."""
+    iam = session.client("iam")
+    iam.create_group(GroupName="developers", Path="/people/")
+    iam.put_group_policy(GroupName="developers", PolicyName="ssm", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ssm:StartSession", "Resource": f"arn:aws:ec2:us-east-1:{account}:instance/*"}],
+    }))
+    iam.attach_group_policy(GroupName="developers", PolicyArn=f"arn:aws:iam::{account}:policy/app/app-read")
+    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "web"}])
+    iam.add_user_to_group(UserName="alice", GroupName="developers")
+    iam.create_login_profile(UserName="alice", Password="Secret-Password-123!")
+    iam.create_access_key(UserName="alice")
+    iam.create_user(UserName="bob", Path="/people/", PermissionsBoundary=f"arn:aws:iam::{account}:policy/boundary")
+    iam.add_user_to_group(UserName="bob", GroupName="developers")
+    iam.put_user_policy(UserName="bob", PolicyName="own-keys", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:*AccessKey*", "Resource": f"arn:aws:iam::{account}:user/people/bob"}],
+    }))
+
+
+def read_people(session) -> dict:
+    """Groups and users, independently read; plus what secrets they hold."""
+    iam = session.client("iam")
+    out = {"groups": {}, "users": {}}
+    for g in iam.list_groups()["Groups"]:
+        name = g["GroupName"]
+        out["groups"][name] = {
+            "path": g["Path"],
+            "inline": {n: iam.get_group_policy(GroupName=name, PolicyName=n)["PolicyDocument"]
+                       for n in iam.list_group_policies(GroupName=name)["PolicyNames"]},
+            "managed": sorted(p["PolicyArn"] for p in iam.list_attached_group_policies(GroupName=name)["AttachedPolicies"]),
+            "members": sorted(u["UserName"] for u in iam.get_group(GroupName=name)["Users"]),
+        }
+    for u in iam.list_users()["Users"]:
+        name = u["UserName"]
+        user = iam.get_user(UserName=name)["User"]
+        try:
+            iam.get_login_profile(UserName=name)
+            password = True
+        except iam.exceptions.NoSuchEntityException:
+            password = False
+        out["users"][name] = {
+            "path": user["Path"],
+            "boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+            "groups": sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]),
+            "inline": {n: iam.get_user_policy(UserName=name, PolicyName=n)["PolicyDocument"]
+                       for n in iam.list_user_policies(UserName=name)["PolicyNames"]},
+            "tags": {t["Key"]: t["Value"] for t in user.get("Tags", []) if not t["Key"].startswith("ferry:")},
+            "password": password,
+            "access_keys": len(iam.list_access_keys(UserName=name)["AccessKeyMetadata"]),
+        }
+    return out

@@ -88,6 +88,8 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &iam::policy::IamPolicy,
     &iam::role::IamRole,
     &iam::instance_profile::IamInstanceProfile,
+    &iam::group::IamGroup,
+    &iam::user::IamUser,
 ];
 
 pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {

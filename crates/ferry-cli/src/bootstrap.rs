@@ -3,6 +3,7 @@
 //! from the code), and the trust policy of the destination role.
 
 use crate::cli::{Cli, Output};
+use ferry_aws::Side;
 use ferry_core::config::Config;
 use ferry_engine::EngineError;
 use serde_json::{json, Value};
@@ -21,7 +22,7 @@ fn is_read(action: &str) -> bool {
     name.starts_with("Describe") || name.starts_with("Get") || name.starts_with("List")
 }
 
-pub fn documents(config: &Config) -> Value {
+pub fn documents(config: &Config, source_account: &str) -> Value {
     let kinds = ferry_core::kind::select(&config.scope.include, &config.scope.exclude);
     let mut all: BTreeSet<&str> = BTreeSet::new();
     for k in &kinds {
@@ -31,13 +32,6 @@ pub fn documents(config: &Config) -> Value {
     }
     all.insert("sts:GetCallerIdentity");
     let source: BTreeSet<&str> = all.iter().copied().filter(|a| is_read(a)).collect();
-    let account_of = |arn: &Option<String>| {
-        arn.as_deref()
-            .and_then(|a| a.split(':').nth(4))
-            .map(String::from)
-    };
-    let source_account =
-        account_of(&config.source.role_arn).unwrap_or_else(|| "SOURCE_ACCOUNT_ID".into());
     let trust = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -56,11 +50,45 @@ pub fn documents(config: &Config) -> Value {
     })
 }
 
-pub fn print(cli: &Cli, output: Output) -> Result<u8, EngineError> {
+fn account_of(arn: &Option<String>) -> Option<String> {
+    arn.as_deref()
+        .and_then(|a| a.split(':').nth(4))
+        .map(String::from)
+}
+
+fn limits(config: &Config) -> std::collections::BTreeMap<String, (u32, f64)> {
+    config
+        .apply
+        .rate_limits
+        .iter()
+        .map(|(k, v)| (k.clone(), (v.burst, v.per_second)))
+        .collect()
+}
+
+/// Prints the documents; with `apply`, creates the destination role with the
+/// destination's own (base) credentials and then assumes it to prove it works.
+pub async fn run(cli: &Cli, output: Output, apply: bool) -> Result<u8, EngineError> {
     let config = Config::load(&cli.config)?;
-    let docs = documents(&config);
+    let source_account = match account_of(&config.source.role_arn) {
+        Some(a) => a,
+        None if apply => {
+            Side::connect("source", &config.source, &limits(&config))
+                .await?
+                .info
+                .account
+        }
+        None => "SOURCE_ACCOUNT_ID".into(),
+    };
+    let docs = documents(&config, &source_account);
+    let mut changes = vec![];
+    if apply {
+        changes = apply_role(&config, &docs).await?;
+    }
     if output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&docs).expect("json"));
+        let mut out = docs.clone();
+        out["applied"] = json!(apply);
+        out["changes"] = json!(changes);
+        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
         return Ok(0);
     }
     let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("json");
@@ -77,5 +105,47 @@ pub fn print(cli: &Cli, output: Output) -> Result<u8, EngineError> {
             .unwrap_or("set [destination] role_arn")
     );
     println!("{}", pretty(&docs["destination_role"]["trust_policy"]));
+    for c in &changes {
+        println!("{c}");
+    }
     Ok(0)
+}
+
+async fn apply_role(config: &Config, docs: &Value) -> Result<Vec<String>, EngineError> {
+    let role_arn = config.destination.role_arn.clone().ok_or_else(|| {
+        EngineError::Input("bootstrap --apply creates the role named by [destination] role_arn; set it in ferry.toml".into())
+    })?;
+    let account = account_of(&Some(role_arn.clone())).unwrap_or_default();
+    let resource = role_arn
+        .split_once(":role/")
+        .map(|(_, r)| r)
+        .unwrap_or_default();
+    let (path, name) = match resource.rsplit_once('/') {
+        Some((p, n)) => (format!("/{p}/"), n.to_string()),
+        None => ("/".to_string(), resource.to_string()),
+    };
+    // The role does not exist yet: work with the destination's base credentials.
+    let mut base = config.destination.clone();
+    base.role_arn = None;
+    base.external_id = None;
+    base.session_name = None;
+    let dest = Side::connect("destination", &base, &limits(config)).await?;
+    if dest.info.account != account {
+        return Err(EngineError::Input(format!(
+            "the destination credentials act in account {}, but role_arn {role_arn} is in account {account}: run `ferry bootstrap --apply` with credentials of the destination account (set [destination] profile, or AWS_PROFILE)",
+            dest.info.account
+        )));
+    }
+    let mut changes = ferry_aws::iam::bootstrap::ensure_role(
+        &dest,
+        &path,
+        &name,
+        &docs["destination_role"]["trust_policy"],
+        &docs["destination_policy"],
+    )
+    .await?;
+    // Prove it: assume the role the way every other command will.
+    Side::connect("destination", &config.destination, &limits(config)).await?;
+    changes.push(format!("ferry can assume {role_arn}"));
+    Ok(changes)
 }

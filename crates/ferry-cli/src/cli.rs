@@ -68,7 +68,15 @@ pub enum Command {
     },
     /// Print the IAM policies ferry needs on each side, derived from the API
     /// calls its adapters make, and the destination role's trust policy.
+    ///
+    /// With --apply, creates (or updates) the destination role named by
+    /// [destination] role_arn, using the destination's own credentials
+    /// (its profile or the default chain, without assuming the role), and then
+    /// assumes it to prove ferry can.
     Bootstrap {
+        /// Create or update the destination role in the destination account.
+        #[arg(long)]
+        apply: bool,
         #[command(flatten)]
         out: OutputArg,
     },

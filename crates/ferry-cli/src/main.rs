@@ -35,7 +35,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Init { force } => init(&cli, *force),
-        Command::Bootstrap { out } => bootstrap::print(&cli, out.output),
+        Command::Bootstrap { out, apply } => bootstrap::run(&cli, out.output, *apply).await,
         Command::Runs { out } => runs(&cli, out.output),
         Command::Mapping { out } => mapping(&cli, out.output),
         _ => with_context(cli).await,

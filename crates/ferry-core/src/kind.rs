@@ -26,6 +26,8 @@ pub enum Kind {
     IamPolicy,
     IamRole,
     IamInstanceProfile,
+    IamGroup,
+    IamUser,
     // Referenced only: no adapter yet.
     Instance,
     NetworkInterface,
@@ -53,7 +55,13 @@ const NETWORK: &[Kind] = &[
 ];
 
 /// Identities: what the "iam" scope name selects.
-const IAM: &[Kind] = &[Kind::IamPolicy, Kind::IamRole, Kind::IamInstanceProfile];
+const IAM: &[Kind] = &[
+    Kind::IamPolicy,
+    Kind::IamRole,
+    Kind::IamInstanceProfile,
+    Kind::IamGroup,
+    Kind::IamUser,
+];
 
 /// Kinds ferry can migrate, in a stable order (also the order of the plan table).
 pub const SUPPORTED: &[Kind] = &[
@@ -71,6 +79,8 @@ pub const SUPPORTED: &[Kind] = &[
     Kind::IamPolicy,
     Kind::IamRole,
     Kind::IamInstanceProfile,
+    Kind::IamGroup,
+    Kind::IamUser,
 ];
 
 const ALL: &[Kind] = &[
@@ -88,6 +98,8 @@ const ALL: &[Kind] = &[
     Kind::IamPolicy,
     Kind::IamRole,
     Kind::IamInstanceProfile,
+    Kind::IamGroup,
+    Kind::IamUser,
     Kind::Instance,
     Kind::NetworkInterface,
     Kind::TransitGateway,
@@ -124,6 +136,8 @@ impl Kind {
             Kind::IamPolicy => "iam_policy",
             Kind::IamRole => "iam_role",
             Kind::IamInstanceProfile => "iam_instance_profile",
+            Kind::IamGroup => "iam_group",
+            Kind::IamUser => "iam_user",
             Kind::Instance => "instance",
             Kind::NetworkInterface => "network_interface",
             Kind::TransitGateway => "transit_gateway",
@@ -146,9 +160,18 @@ impl Kind {
     /// The AWS service that owns the kind (for endpoints, rate limits, IAM actions).
     pub fn service(self) -> &'static str {
         match self {
-            Kind::IamPolicy | Kind::IamRole | Kind::IamInstanceProfile => "iam",
+            Kind::IamPolicy
+            | Kind::IamRole
+            | Kind::IamInstanceProfile
+            | Kind::IamGroup
+            | Kind::IamUser => "iam",
             _ => "ec2",
         }
+    }
+
+    /// Kinds that cannot carry tags (IAM groups): found by their kept name.
+    pub fn is_taggable(self) -> bool {
+        self != Kind::IamGroup
     }
 
     /// Global kinds (IAM) have no region in their ARN and keep their names:
@@ -174,6 +197,8 @@ impl Kind {
             Kind::IamPolicy => "policy",
             Kind::IamRole => "role",
             Kind::IamInstanceProfile => "instance-profile",
+            Kind::IamGroup => "group",
+            Kind::IamUser => "user",
             Kind::Instance => "instance",
             Kind::NetworkInterface => "network-interface",
             Kind::TransitGateway => "transit-gateway",
@@ -319,7 +344,13 @@ mod tests {
         let iam = select(&["iam".into()], &[]);
         assert_eq!(
             iam.into_iter().collect::<Vec<_>>(),
-            vec![Kind::IamPolicy, Kind::IamRole, Kind::IamInstanceProfile]
+            vec![
+                Kind::IamPolicy,
+                Kind::IamRole,
+                Kind::IamInstanceProfile,
+                Kind::IamGroup,
+                Kind::IamUser
+            ]
         );
         assert!(
             !select(&["vpc".into()], &[]).contains(&Kind::IamRole),

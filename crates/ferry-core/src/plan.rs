@@ -297,6 +297,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         }
         item.notes = notes_for(r);
         item.notes.extend(r.notes.iter().cloned());
+        item.notes.extend(translator.findings(&r.spec));
         items.push(item);
     }
 

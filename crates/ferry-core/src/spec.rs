@@ -248,6 +248,32 @@ pub struct IamInstanceProfileSpec {
     pub roles: Vec<Ref>,
 }
 
+/// A group: its policies. Members are recorded on the users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IamGroupSpec {
+    pub path: String,
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub managed_policies: Vec<PolicyRef>,
+}
+
+/// A user: never its password, access keys or MFA devices (the plan lists
+/// what must be re-issued).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IamUserSpec {
+    pub path: String,
+    #[serde(default)]
+    pub permissions_boundary: Option<PolicyRef>,
+    /// Groups, sorted.
+    #[serde(default)]
+    pub groups: Vec<Ref>,
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub managed_policies: Vec<PolicyRef>,
+}
+
 /// Serialises a typed spec into the JSON a [`crate::Resource`] carries.
 pub fn to_value<T: Serialize>(spec: &T) -> serde_json::Value {
     serde_json::to_value(spec).expect("specs are plain data")

@@ -57,6 +57,40 @@ impl Translator<'_> {
         t
     }
 
+    /// What the operator should know about the policy documents in a spec
+    /// (principals in third accounts, source-account ARNs that are not
+    /// migrated), one line each, prefixed by the field that holds it.
+    pub fn findings(&self, spec: &Value) -> Vec<String> {
+        let mut out = vec![];
+        let Value::Object(m) = spec else { return out };
+        for (field, v) in m
+            .iter()
+            .filter(|(f, _)| DOCUMENT_FIELDS.contains(&f.as_str()))
+        {
+            let docs: Vec<(String, &Value)> = if field == "inline_policies" {
+                v.as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(n, d)| (format!("inline policy {n}"), d))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                vec![(field.replace('_', " "), v)]
+            };
+            for (label, doc) in docs {
+                for f in self.rewriter().report(doc) {
+                    out.push(format!(
+                        "{label} {}: {}",
+                        f.path.trim_start_matches('$'),
+                        f.message
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The destination zone for a source zone.
     pub fn zone(&self, zone: &str) -> Result<String, String> {
         if let Some(z) = self.zones.get(zone) {

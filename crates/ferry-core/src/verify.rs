@@ -158,7 +158,7 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
                 x
             }));
             let arn = source.side.arn(&r.key);
-            if dr.ferry_source.as_deref() != Some(arn.as_str()) {
+            if r.key.kind.is_taggable() && dr.ferry_source.as_deref() != Some(arn.as_str()) {
                 diffs.push(Difference {
                     path: format!("tags.{TAG_SOURCE}"),
                     expected: json!(arn),

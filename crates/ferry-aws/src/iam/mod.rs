@@ -3,9 +3,13 @@
 //! names are kept across accounts, so the destination ID is the name), and
 //! the ARNs of attached policies.
 
+pub mod bootstrap;
+pub mod group;
 pub mod instance_profile;
 pub mod policy;
+pub mod principal;
 pub mod role;
+pub mod user;
 
 use crate::ratelimit::Class;
 use crate::{Desired, Result, Side};

@@ -169,7 +169,9 @@ impl KindAdapter for IamPolicy {
             .map_err(|e| cx.err("ListEntitiesForPolicy", e))?;
         for r in users.policy_roles() {
             let role = r.role_name().unwrap_or_default();
-            super::role::detach(cx, role, &arn).await?;
+            super::principal::Principal::Role(role)
+                .detach(cx, &arn)
+                .await?;
         }
         for u in users.policy_users() {
             cx.iam(Class::IamMutate)

@@ -4,6 +4,7 @@
 //! (AWS-managed by ARN, customer-managed migrated first). Service-linked
 //! roles and AWS-reserved paths are skipped with a reason.
 
+use super::principal::Principal;
 use super::{
     describe_tags, document, policy_arn, policy_ref, resource, tag_changes, RESERVED_PATHS,
 };
@@ -12,7 +13,6 @@ use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
 use ferry_core::spec::{self, IamRoleSpec};
 use ferry_core::{Kind, Resource};
-use std::collections::BTreeMap;
 
 pub struct IamRole;
 
@@ -40,42 +40,7 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
     let role = got
         .role()
         .ok_or_else(|| cx.invalid(format!("GetRole returned nothing for {name}")))?;
-    let inline_names = cx
-        .iam(Class::IamRead)
-        .await
-        .list_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| cx.err("ListRolePolicies", e))?;
-    let mut inline_policies = BTreeMap::new();
-    for p in inline_names.policy_names() {
-        let doc = cx
-            .iam(Class::IamRead)
-            .await
-            .get_role_policy()
-            .role_name(name)
-            .policy_name(p)
-            .send()
-            .await
-            .map_err(|e| cx.err("GetRolePolicy", e))?;
-        inline_policies.insert(p.clone(), document(doc.policy_document()));
-    }
-    let attached = cx
-        .iam(Class::IamRead)
-        .await
-        .list_attached_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| cx.err("ListAttachedRolePolicies", e))?;
-    let mut managed_policies: Vec<_> = attached
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn())
-        .map(policy_ref)
-        .collect();
-    managed_policies.sort();
+    let policies = Principal::Role(name).read(cx).await?;
     let s = IamRoleSpec {
         path: role.path().to_string(),
         description: role
@@ -91,8 +56,8 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
             .assume_role_policy_document()
             .map(document)
             .unwrap_or_default(),
-        inline_policies,
-        managed_policies,
+        inline_policies: policies.inline,
+        managed_policies: policies.managed,
     };
     Ok(resource(
         Kind::IamRole,
@@ -100,21 +65,6 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
         spec::to_value(&s),
         role.tags(),
     ))
-}
-
-/// Detaches a managed policy from a role (also used when deleting a policy).
-pub(crate) async fn detach(cx: &Side, role: &str, arn: &str) -> Result<()> {
-    crate::ec2::gone_ok(
-        cx.iam(Class::IamMutate)
-            .await
-            .detach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| cx.err("DetachRolePolicy", e)),
-    )
 }
 
 #[async_trait]
@@ -233,60 +183,15 @@ impl KindAdapter for IamRole {
                 }
             }
         }
-        for (name, doc) in &s.inline_policies {
-            if have.inline_policies.get(name) != Some(doc) {
-                iam(Class::IamMutate)
-                    .await
-                    .put_role_policy()
-                    .role_name(id)
-                    .policy_name(name)
-                    .policy_document(doc.to_string())
-                    .send()
-                    .await
-                    .map_err(|e| cx.err("PutRolePolicy", e))?;
-                changes.push(format!("inline policy {name} put"));
-            }
-        }
-        for name in have
-            .inline_policies
-            .keys()
-            .filter(|n| !s.inline_policies.contains_key(*n))
-        {
-            iam(Class::IamMutate)
-                .await
-                .delete_role_policy()
-                .role_name(id)
-                .policy_name(name)
-                .send()
-                .await
-                .map_err(|e| cx.err("DeleteRolePolicy", e))?;
-            changes.push(format!("inline policy {name} deleted"));
-        }
-        for p in s
-            .managed_policies
-            .iter()
-            .filter(|p| !have.managed_policies.contains(p))
-        {
-            let arn = policy_arn(cx, p).await?;
-            iam(Class::IamMutate)
-                .await
-                .attach_role_policy()
-                .role_name(id)
-                .policy_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| cx.err("AttachRolePolicy", e))?;
-            changes.push(format!("{arn} attached"));
-        }
-        for p in have
-            .managed_policies
-            .iter()
-            .filter(|p| !s.managed_policies.contains(p))
-        {
-            let arn = policy_arn(cx, p).await?;
-            detach(cx, id, &arn).await?;
-            changes.push(format!("{arn} detached"));
-        }
+        let current = crate::iam::principal::Policies {
+            inline: have.inline_policies.clone(),
+            managed: have.managed_policies.clone(),
+        };
+        changes.extend(
+            Principal::Role(id)
+                .converge(cx, &s.inline_policies, &s.managed_policies, &current)
+                .await?,
+        );
         let (add, remove) = tag_changes(want, &have_r);
         if !add.is_empty() {
             iam(Class::IamMutate)
@@ -315,38 +220,24 @@ impl KindAdapter for IamRole {
     /// Takes the role out of its instance profiles and strips its policies
     /// first: IAM refuses to delete a role that still has any.
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {
-        let have = match read(cx, id).await {
-            Ok(r) => r,
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        let profiles = cx
+        let profiles = match cx
             .iam(Class::IamRead)
             .await
             .list_instance_profiles_for_role()
             .role_name(id)
             .send()
             .await
-            .map_err(|e| cx.err("ListInstanceProfilesForRole", e))?;
+        {
+            Ok(p) => p,
+            Err(e) => {
+                let e = cx.err("ListInstanceProfilesForRole", e);
+                return if e.is_not_found() { Ok(()) } else { Err(e) };
+            }
+        };
         for p in profiles.instance_profiles() {
             super::instance_profile::remove_role(cx, p.instance_profile_name(), id).await?;
         }
-        let s: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &have.spec)?;
-        for name in s.inline_policies.keys() {
-            cx.iam(Class::IamMutate)
-                .await
-                .delete_role_policy()
-                .role_name(id)
-                .policy_name(name)
-                .send()
-                .await
-                .map_err(|e| cx.err("DeleteRolePolicy", e))?;
-        }
-        for p in &s.managed_policies {
-            if let Ok(arn) = policy_arn(cx, p).await {
-                detach(cx, id, &arn).await?;
-            }
-        }
+        Principal::Role(id).strip(cx).await?;
         crate::ec2::gone_ok(
             cx.iam(Class::IamMutate)
                 .await
