@@ -52,6 +52,10 @@ def build_iam_estate(session, account: str, third_account: str) -> dict[str, str
              "Condition": {"StringEquals": {"sts:ExternalId": "ci-2024"}}},
         ],
     }))
+    # Two roles that trust each other: IAM checks trusted roles exist, so
+    # ferry must set these trust policies once both roles are there.
+    iam.create_role(RoleName="ping", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{account}:role/pong"}))
+    iam.create_role(RoleName="pong", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{account}:role/ping"}))
     iam.create_instance_profile(InstanceProfileName="web", Path="/app/")
     iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web")
     iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")

@@ -25,6 +25,8 @@ def test_roles_policies_and_profiles_move_with_documents_rewritten(session, acco
     linked = [i for k, i in items.items() if k.startswith("iam_role/AWSServiceRoleFor")]
     assert linked and linked[0]["action"] == "skip" and "AWS-managed role" in linked[0]["reason"]
     assert items["iam_role/web"]["action"] == "create"
+    assert items["iam_role/ping"]["contents_depend_on"] == ["iam_role/pong"], "trusted roles first"
+    assert "iam_role/pong" not in items["iam_role/ping"].get("depends_on", [])
     assert set(items["iam_role/web"]["depends_on"]) == {"iam_policy/app-read", "iam_policy/boundary"}
 
     assert ferry("apply --yes").returncode == 0

@@ -248,6 +248,9 @@ impl Kind {
             Kind::SecurityGroup => &["ingress", "egress"],
             Kind::RouteTable => &["routes", "associations"],
             Kind::NetworkAcl => &["entries", "associations"],
+            // IAM checks that trusted principals exist: roles trusting each
+            // other get their trust policies once both exist.
+            Kind::IamRole => &["trust_policy", "trusted_roles"],
             _ => &[],
         }
     }

@@ -232,6 +232,10 @@ pub struct IamRoleSpec {
     #[serde(default)]
     pub permissions_boundary: Option<PolicyRef>,
     pub trust_policy: serde_json::Value,
+    /// Roles of the same account its trust policy names (derived from it),
+    /// so they exist before the policy is set.
+    #[serde(default)]
+    pub trusted_roles: Vec<Ref>,
     /// Inline policies by name.
     #[serde(default)]
     pub inline_policies: BTreeMap<String, serde_json::Value>,

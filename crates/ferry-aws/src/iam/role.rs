@@ -1,6 +1,7 @@
 //! Roles: path, description, maximum session duration, permissions
 //! boundary, trust policy (the source account rewritten; third accounts kept
-//! and reported by the plan), inline policies and attached managed policies
+//! and reported by the plan; set in the contents phase, since IAM checks that
+//! trusted roles exist and roles may trust each other), inline policies and attached managed policies
 //! (AWS-managed by ARN, customer-managed migrated first). Service-linked
 //! roles and AWS-reserved paths are skipped with a reason.
 
@@ -41,6 +42,10 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
         .role()
         .ok_or_else(|| cx.invalid(format!("GetRole returned nothing for {name}")))?;
     let policies = Principal::Role(name).read(cx).await?;
+    let trust = role
+        .assume_role_policy_document()
+        .map(document)
+        .unwrap_or_default();
     let s = IamRoleSpec {
         path: role.path().to_string(),
         description: role
@@ -52,10 +57,8 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
             .permissions_boundary()
             .and_then(|b| b.permissions_boundary_arn())
             .map(policy_ref),
-        trust_policy: role
-            .assume_role_policy_document()
-            .map(document)
-            .unwrap_or_default(),
+        trusted_roles: trusted_roles(&trust, &cx.info.account),
+        trust_policy: trust,
         inline_policies: policies.inline,
         managed_policies: policies.managed,
     };
@@ -65,6 +68,37 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
         spec::to_value(&s),
         role.tags(),
     ))
+}
+
+/// Roles of `account` named as principals in a trust policy.
+fn trusted_roles(trust: &serde_json::Value, account: &str) -> Vec<ferry_core::Ref> {
+    let prefix = format!(":iam::{account}:role/");
+    let mut out = vec![];
+    let mut stack = vec![trust];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) if s.contains(&prefix) && !s.contains('*') => {
+                out.push(ferry_core::Ref::new(
+                    Kind::IamRole,
+                    super::name_in_source_arn(s),
+                ));
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            serde_json::Value::Object(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Trusts nobody: what a role holds until its real trust policy can be set.
+fn placeholder_trust(account: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]
+    })
 }
 
 #[async_trait]
@@ -107,7 +141,7 @@ impl KindAdapter for IamRole {
             .create_role()
             .role_name(&want.source_id)
             .path(&s.path)
-            .assume_role_policy_document(s.trust_policy.to_string())
+            .assume_role_policy_document(placeholder_trust(&cx.info.account).to_string())
             .set_description(s.description.clone())
             .max_session_duration(s.max_session_duration)
             .set_permissions_boundary(boundary)
@@ -125,25 +159,25 @@ impl KindAdapter for IamRole {
         want: &Desired,
         phase: Phase,
     ) -> Result<Vec<String>> {
-        if phase != Phase::Create {
-            return Ok(vec![]);
-        }
         let s: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &want.spec)?;
         let have_r = read(cx, id).await?;
         let have: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &have_r.spec)?;
         let mut changes = vec![];
-        let iam = |c| cx.iam(c);
-        if s.trust_policy != have.trust_policy {
-            iam(Class::IamMutate)
-                .await
-                .update_assume_role_policy()
-                .role_name(id)
-                .policy_document(s.trust_policy.to_string())
-                .send()
-                .await
-                .map_err(|e| cx.err("UpdateAssumeRolePolicy", e))?;
-            changes.push("trust policy updated".into());
+        if phase == Phase::Contents {
+            if s.trust_policy != have.trust_policy {
+                cx.iam(Class::IamMutate)
+                    .await
+                    .update_assume_role_policy()
+                    .role_name(id)
+                    .policy_document(s.trust_policy.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| cx.err("UpdateAssumeRolePolicy", e))?;
+                changes.push("trust policy set".into());
+            }
+            return Ok(changes);
         }
+        let iam = |c| cx.iam(c);
         if s.description != have.description || s.max_session_duration != have.max_session_duration
         {
             iam(Class::IamMutate)
@@ -273,5 +307,28 @@ impl KindAdapter for IamRole {
             "iam:RemoveRoleFromInstanceProfile",
             "iam:DeleteRole",
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn trusted_roles_are_same_account_role_principals() {
+        let trust = json!({"Statement": [
+            {"Principal": {"AWS": ["arn:aws:iam::111111111111:role/b", "arn:aws:iam::111111111111:role/path/a", "arn:aws:iam::222222222222:role/x", "arn:aws:iam::111111111111:root"]}},
+            {"Principal": {"Service": "ec2.amazonaws.com"}},
+            {"Principal": {"AWS": "arn:aws:iam::111111111111:role/app-*"}}
+        ]});
+        let got = trusted_roles(&trust, "111111111111");
+        assert_eq!(
+            got,
+            vec![
+                ferry_core::Ref::new(Kind::IamRole, "a"),
+                ferry_core::Ref::new(Kind::IamRole, "b")
+            ]
+        );
     }
 }
