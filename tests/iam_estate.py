@@ -18,7 +18,8 @@ def build_iam_estate(session, account: str, third_account: str) -> dict[str, str
     resources, a web role (EC2 trust, inline + customer + AWS-managed
     policies, a permissions boundary), a deploy role trusted by the web role
     and by a third account, an instance profile holding the web role, and a
-    service-linked role (which ferry must skip). Returns names by purpose."""
+    service-linked role (which ferry must skip), and a launch configuration
+    that uses the profile. Returns names by purpose."""
     iam = session.client("iam")
     read_doc = {
         "Version": "2012-10-17",
@@ -59,6 +60,12 @@ def build_iam_estate(session, account: str, third_account: str) -> dict[str, str
     iam.create_instance_profile(InstanceProfileName="web", Path="/app/")
     iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web")
     iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    # The web tier's launch configuration runs under the profile (the
+    # configuration itself is the compute layer's to move).
+    image = session.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    session.client("autoscaling").create_launch_configuration(
+        LaunchConfigurationName="web", ImageId=image, InstanceType="t3.micro", IamInstanceProfile="web"
+    )
     return {"policy": "app-read", "boundary": "boundary", "web": "web", "deploy": "deploy", "profile": "web"}
 
 
