@@ -213,8 +213,16 @@ async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
     // whatever call happens to come first.
     provider.provide_credentials().await.map_err(|e| {
         let full = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
-        let why = if full.contains("no credentials found in chain") {
+        // The chain ends with the instance metadata service: its refusal
+        // means no provider had credentials.
+        let why = if full.contains("no credentials found in chain") || full.contains("IMDS") {
             crate::error::NO_CREDENTIALS.to_string()
+        } else if full.contains("dispatch failure") || full.contains("timeout") {
+            format!(
+                "cannot reach the endpoint: {} ({})",
+                crate::error::root_cause(&e),
+                endpoint_hint(name, cfg)
+            )
         } else {
             crate::error::root_cause(&e)
         };
@@ -244,14 +252,20 @@ fn credentials_hint(name: &'static str, cfg: &SideConfig, e: AwsError) -> AwsErr
             }
         }
         AwsError::Api { message, .. } if message.starts_with("cannot reach") => {
-            let endpoint = cfg
-                .endpoints
-                .get("sts")
-                .or(cfg.endpoint_url.as_ref())
-                .map(|u| format!("{u}; check endpoint_url / [{name}.endpoints] in ferry.toml"))
-                .unwrap_or_else(|| format!("the public AWS endpoint of {}; check the network, proxy, or set endpoint_url", cfg.region));
+            let endpoint = endpoint_hint(name, cfg);
             AwsError::Api { side: name, op: "GetCallerIdentity", code: None, message: format!("{message} ({endpoint})") }
         }
         _ => e,
+    }
+}
+
+/// Where STS calls of a side go, and what to check when they cannot get there.
+fn endpoint_hint(name: &str, cfg: &SideConfig) -> String {
+    match cfg.endpoints.get("sts").or(cfg.endpoint_url.as_ref()) {
+        Some(u) => format!("{u}; check endpoint_url / [{name}.endpoints] in ferry.toml"),
+        None => format!(
+            "the public AWS endpoint of {}; check the network, proxy, or set endpoint_url",
+            cfg.region
+        ),
     }
 }
