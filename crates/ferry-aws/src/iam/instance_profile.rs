@@ -1,7 +1,7 @@
 //! Instance profiles and their role (launch configurations and instances of
 //! the compute layer use them).
 
-use super::{describe_tags, resource, tag_changes};
+use super::resource;
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -140,28 +140,11 @@ impl KindAdapter for IamInstanceProfile {
             )?;
             changes.push(format!("role {} added", r.id()));
         }
-        let (add, remove) = tag_changes(want, &have_r);
-        if !add.is_empty() {
-            cx.iam(Class::IamMutate)
-                .await
-                .tag_instance_profile()
-                .instance_profile_name(id)
-                .set_tags(Some(add.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("TagInstanceProfile", e))?;
-        }
-        if !remove.is_empty() {
-            cx.iam(Class::IamMutate)
-                .await
-                .untag_instance_profile()
-                .instance_profile_name(id)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("UntagInstanceProfile", e))?;
-        }
-        changes.extend(describe_tags(&add, &remove));
+        changes.extend(
+            super::Tagged::InstanceProfile(id)
+                .converge(cx, want, &have_r)
+                .await?,
+        );
         Ok(changes)
     }
 

@@ -111,9 +111,111 @@ pub async fn policy_arn(cx: &Side, r: &PolicyRef) -> Result<String> {
     }
 }
 
+/// An IAM resource whose tags ferry reconciles; each kind has its own calls.
+#[derive(Debug, Clone, Copy)]
+pub enum Tagged<'a> {
+    Role(&'a str),
+    User(&'a str),
+    /// By ARN.
+    Policy(&'a str),
+    InstanceProfile(&'a str),
+}
+
+impl Tagged<'_> {
+    /// Brings the tags of `have` to `want`; a line per change.
+    pub async fn converge(self, cx: &Side, want: &Desired, have: &Resource) -> Result<Vec<String>> {
+        let (add, remove) = tag_changes(want, have);
+        if !add.is_empty() {
+            let iam = cx.iam(Class::IamMutate).await;
+            let tags = Some(add.clone());
+            match self {
+                Tagged::Role(n) => iam
+                    .tag_role()
+                    .role_name(n)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("TagRole", e)),
+                Tagged::User(n) => iam
+                    .tag_user()
+                    .user_name(n)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("TagUser", e)),
+                Tagged::Policy(a) => iam
+                    .tag_policy()
+                    .policy_arn(a)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("TagPolicy", e)),
+                Tagged::InstanceProfile(n) => iam
+                    .tag_instance_profile()
+                    .instance_profile_name(n)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("TagInstanceProfile", e)),
+            }?;
+        }
+        if !remove.is_empty() {
+            let iam = cx.iam(Class::IamMutate).await;
+            let keys = Some(remove.clone());
+            match self {
+                Tagged::Role(n) => iam
+                    .untag_role()
+                    .role_name(n)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("UntagRole", e)),
+                Tagged::User(n) => iam
+                    .untag_user()
+                    .user_name(n)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("UntagUser", e)),
+                Tagged::Policy(a) => iam
+                    .untag_policy()
+                    .policy_arn(a)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("UntagPolicy", e)),
+                Tagged::InstanceProfile(n) => iam
+                    .untag_instance_profile()
+                    .instance_profile_name(n)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cx.err("UntagInstanceProfile", e)),
+            }?;
+        }
+        Ok(describe_tags(&add, &remove))
+    }
+}
+
+/// The ARN of an optional policy reference (a permissions boundary).
+pub async fn optional_policy_arn(cx: &Side, r: &Option<PolicyRef>) -> Result<Option<String>> {
+    match r {
+        Some(p) => Ok(Some(policy_arn(cx, p).await?)),
+        None => Ok(None),
+    }
+}
+
 /// What to add and remove to bring tags from `have` to `want` (ferry:run is
 /// set at creation only; aws:* never touched).
-pub fn tag_changes(want: &Desired, have: &Resource) -> (Vec<Tag>, Vec<String>) {
+fn tag_changes(want: &Desired, have: &Resource) -> (Vec<Tag>, Vec<String>) {
     if !want.manage_tags {
         return (vec![], vec![]);
     }
@@ -135,7 +237,7 @@ pub fn tag_changes(want: &Desired, have: &Resource) -> (Vec<Tag>, Vec<String>) {
     (tags(&add), remove)
 }
 
-pub fn describe_tags(add: &[Tag], remove: &[String]) -> Vec<String> {
+fn describe_tags(add: &[Tag], remove: &[String]) -> Vec<String> {
     let mut out = vec![];
     if !add.is_empty() {
         out.push(format!(

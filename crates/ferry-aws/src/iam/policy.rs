@@ -2,7 +2,7 @@
 //! document (rewritten by the translator: accounts, ARNs, regions). A changed
 //! document becomes a new default version, as IAM keeps at most five.
 
-use super::{describe_tags, document, local_policies, resource, tag_changes};
+use super::{document, local_policies, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -128,28 +128,11 @@ impl KindAdapter for IamPolicy {
                 .map_err(|e| cx.err("CreatePolicyVersion", e))?;
             changes.push("new default version with the source document".into());
         }
-        let (add, remove) = tag_changes(want, &have);
-        if !add.is_empty() {
-            cx.iam(Class::IamMutate)
-                .await
-                .tag_policy()
-                .policy_arn(&arn)
-                .set_tags(Some(add.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("TagPolicy", e))?;
-        }
-        if !remove.is_empty() {
-            cx.iam(Class::IamMutate)
-                .await
-                .untag_policy()
-                .policy_arn(&arn)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("UntagPolicy", e))?;
-        }
-        changes.extend(describe_tags(&add, &remove));
+        changes.extend(
+            super::Tagged::Policy(&arn)
+                .converge(cx, want, &have)
+                .await?,
+        );
         Ok(changes)
     }
 

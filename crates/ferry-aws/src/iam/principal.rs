@@ -247,6 +247,63 @@ impl Principal<'_> {
         })
     }
 
+    /// Sets or removes the permissions boundary (roles and users have one).
+    pub async fn converge_boundary(
+        self,
+        cx: &Side,
+        want: &Option<PolicyRef>,
+        have: &Option<PolicyRef>,
+    ) -> Result<Vec<String>> {
+        if want == have {
+            return Ok(vec![]);
+        }
+        let iam = cx.iam(Class::IamMutate).await;
+        match super::optional_policy_arn(cx, want).await? {
+            Some(arn) => {
+                match self {
+                    Principal::Role(n) => iam
+                        .put_role_permissions_boundary()
+                        .role_name(n)
+                        .permissions_boundary(&arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| cx.err("PutRolePermissionsBoundary", e)),
+                    Principal::User(n) => iam
+                        .put_user_permissions_boundary()
+                        .user_name(n)
+                        .permissions_boundary(&arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| cx.err("PutUserPermissionsBoundary", e)),
+                    Principal::Group(_) => Ok(()),
+                }?;
+                Ok(vec![format!("permissions boundary {arn} set")])
+            }
+            None => {
+                match self {
+                    Principal::Role(n) => iam
+                        .delete_role_permissions_boundary()
+                        .role_name(n)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| cx.err("DeleteRolePermissionsBoundary", e)),
+                    Principal::User(n) => iam
+                        .delete_user_permissions_boundary()
+                        .user_name(n)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| cx.err("DeleteUserPermissionsBoundary", e)),
+                    Principal::Group(_) => Ok(()),
+                }?;
+                Ok(vec!["permissions boundary removed".into()])
+            }
+        }
+    }
+
     /// Brings inline and managed policies from `have` to the wanted ones.
     pub async fn converge(
         self,

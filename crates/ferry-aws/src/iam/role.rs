@@ -6,9 +6,7 @@
 //! roles and AWS-reserved paths are skipped with a reason.
 
 use super::principal::Principal;
-use super::{
-    describe_tags, document, policy_arn, policy_ref, resource, tag_changes, RESERVED_PATHS,
-};
+use super::{document, policy_ref, resource, RESERVED_PATHS};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -132,10 +130,7 @@ impl KindAdapter for IamRole {
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
         let s: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &want.spec)?;
-        let boundary = match &s.permissions_boundary {
-            Some(b) => Some(policy_arn(cx, b).await?),
-            None => None,
-        };
+        let boundary = super::optional_policy_arn(cx, &s.permissions_boundary).await?;
         cx.iam(Class::IamMutate)
             .await
             .create_role()
@@ -191,32 +186,11 @@ impl KindAdapter for IamRole {
                 .map_err(|e| cx.err("UpdateRole", e))?;
             changes.push("description / max session duration updated".into());
         }
-        if s.permissions_boundary != have.permissions_boundary {
-            match &s.permissions_boundary {
-                Some(b) => {
-                    let arn = policy_arn(cx, b).await?;
-                    iam(Class::IamMutate)
-                        .await
-                        .put_role_permissions_boundary()
-                        .role_name(id)
-                        .permissions_boundary(&arn)
-                        .send()
-                        .await
-                        .map_err(|e| cx.err("PutRolePermissionsBoundary", e))?;
-                    changes.push(format!("permissions boundary {arn} set"));
-                }
-                None => {
-                    iam(Class::IamMutate)
-                        .await
-                        .delete_role_permissions_boundary()
-                        .role_name(id)
-                        .send()
-                        .await
-                        .map_err(|e| cx.err("DeleteRolePermissionsBoundary", e))?;
-                    changes.push("permissions boundary removed".into());
-                }
-            }
-        }
+        changes.extend(
+            Principal::Role(id)
+                .converge_boundary(cx, &s.permissions_boundary, &have.permissions_boundary)
+                .await?,
+        );
         let current = crate::iam::principal::Policies {
             inline: have.inline_policies.clone(),
             managed: have.managed_policies.clone(),
@@ -226,28 +200,7 @@ impl KindAdapter for IamRole {
                 .converge(cx, &s.inline_policies, &s.managed_policies, &current)
                 .await?,
         );
-        let (add, remove) = tag_changes(want, &have_r);
-        if !add.is_empty() {
-            iam(Class::IamMutate)
-                .await
-                .tag_role()
-                .role_name(id)
-                .set_tags(Some(add.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("TagRole", e))?;
-        }
-        if !remove.is_empty() {
-            iam(Class::IamMutate)
-                .await
-                .untag_role()
-                .role_name(id)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("UntagRole", e))?;
-        }
-        changes.extend(describe_tags(&add, &remove));
+        changes.extend(super::Tagged::Role(id).converge(cx, want, &have_r).await?);
         Ok(changes)
     }
 

@@ -3,7 +3,7 @@
 //! notes which users had them, and the plan lists those for re-issue.
 
 use super::principal::Principal;
-use super::{describe_tags, policy_arn, policy_ref, resource, tag_changes};
+use super::{policy_ref, resource};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -156,10 +156,7 @@ impl KindAdapter for IamUser {
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
         let s: IamUserSpec = crate::ec2::parse(cx, Kind::IamUser, &want.spec)?;
-        let boundary = match &s.permissions_boundary {
-            Some(b) => Some(policy_arn(cx, b).await?),
-            None => None,
-        };
+        let boundary = super::optional_policy_arn(cx, &s.permissions_boundary).await?;
         cx.iam(Class::IamMutate)
             .await
             .create_user()
@@ -187,32 +184,11 @@ impl KindAdapter for IamUser {
         let have_r = read(cx, id).await?;
         let have: IamUserSpec = crate::ec2::parse(cx, Kind::IamUser, &have_r.spec)?;
         let mut changes = vec![];
-        if s.permissions_boundary != have.permissions_boundary {
-            match &s.permissions_boundary {
-                Some(b) => {
-                    let arn = policy_arn(cx, b).await?;
-                    cx.iam(Class::IamMutate)
-                        .await
-                        .put_user_permissions_boundary()
-                        .user_name(id)
-                        .permissions_boundary(&arn)
-                        .send()
-                        .await
-                        .map_err(|e| cx.err("PutUserPermissionsBoundary", e))?;
-                    changes.push(format!("permissions boundary {arn} set"));
-                }
-                None => {
-                    cx.iam(Class::IamMutate)
-                        .await
-                        .delete_user_permissions_boundary()
-                        .user_name(id)
-                        .send()
-                        .await
-                        .map_err(|e| cx.err("DeleteUserPermissionsBoundary", e))?;
-                    changes.push("permissions boundary removed".into());
-                }
-            }
-        }
+        changes.extend(
+            Principal::User(id)
+                .converge_boundary(cx, &s.permissions_boundary, &have.permissions_boundary)
+                .await?,
+        );
         for g in s.groups.iter().filter(|g| !have.groups.contains(g)) {
             cx.iam(Class::IamMutate)
                 .await
@@ -237,28 +213,7 @@ impl KindAdapter for IamUser {
                 .converge(cx, &s.inline_policies, &s.managed_policies, &current)
                 .await?,
         );
-        let (add, remove) = tag_changes(want, &have_r);
-        if !add.is_empty() {
-            cx.iam(Class::IamMutate)
-                .await
-                .tag_user()
-                .user_name(id)
-                .set_tags(Some(add.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("TagUser", e))?;
-        }
-        if !remove.is_empty() {
-            cx.iam(Class::IamMutate)
-                .await
-                .untag_user()
-                .user_name(id)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("UntagUser", e))?;
-        }
-        changes.extend(describe_tags(&add, &remove));
+        changes.extend(super::Tagged::User(id).converge(cx, want, &have_r).await?);
         Ok(changes)
     }
 
