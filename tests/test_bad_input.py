@@ -197,9 +197,16 @@ def test_same_account_and_region_is_refused(ferry, workdir, accounts, emulator):
     assert not (workdir / ".ferry").exists(), "a refused command leaves no state"
 
 
-def test_same_account_into_another_region_is_allowed(ferry, workdir, accounts, emulator):
+def test_same_account_into_another_region_is_allowed(ferry, workdir, accounts, emulator, session):
+    import json
+
+    session(accounts.source).client("iam").create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
     write_config(workdir, accounts.source, accounts.source, "us-east-1", "eu-west-1", emulator)
-    assert run(ferry, "plan --strict").returncode == 0
+    r = run(ferry, "plan --strict --output json")
+    assert r.returncode == 0
+    role = next(i for i in json.loads(r.stdout)["items"] if i["key"] == "iam_role/app")
+    assert role["action"] == "skip" and "global" in role["reason"], "IAM stays put when only the region changes"
 
 
 def test_no_credentials(ferry, workdir, accounts, emulator):

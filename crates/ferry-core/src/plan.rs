@@ -257,6 +257,10 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         {
             item.action = Action::Skip;
             item.reason = format!("excluded by [scope] exclude_tags {k}={v}");
+        } else if r.key.kind.is_global() && source.side.account == dest.side.account {
+            item.action = Action::Skip;
+            item.reason =
+                "IAM is global to the account: nothing to copy when only the region changes".into();
         } else if let Some(why) = &r.skip {
             item.action = Action::Skip;
             item.reason = why.clone();

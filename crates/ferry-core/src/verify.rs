@@ -101,7 +101,8 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
             .iter()
             .any(|(k, v)| r.tags.get(k) == Some(v))
             || input.exclude_ids.contains(&r.key.id)
-            || r.skip.is_some();
+            || r.skip.is_some()
+            || (r.key.kind.is_global() && source.side.account == dest.side.account);
         if excluded {
             continue;
         }

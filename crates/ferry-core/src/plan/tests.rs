@@ -338,3 +338,34 @@ fn defaults_without_a_counterpart_zone_are_skipped_not_conflicts() {
     assert_eq!(item.action, Action::Skip);
     assert!(item.reason.contains("no counterpart"), "{}", item.reason);
 }
+
+#[test]
+fn iam_is_skipped_when_only_the_region_changes() {
+    let mut src = source();
+    src.resources.push(res(
+        Kind::IamRole,
+        "app",
+        "",
+        json!({"path": "/", "trust_policy": {}, "max_session_duration": 3600}),
+    ));
+    let mut dest = empty_dest("eu-west-1");
+    dest.side = side("111111111111", "eu-west-1");
+    dest.resources.push(res(
+        Kind::IamRole,
+        "app",
+        "",
+        json!({"path": "/", "trust_policy": {}, "max_session_duration": 3600}),
+    ));
+    let p = build(&src, &dest, &input());
+    let role = p.item(&Key::new(Kind::IamRole, "app")).unwrap();
+    assert_eq!(role.action, Action::Skip, "{}", role.reason);
+    assert!(role.reason.contains("global"));
+    // Into another account the same role is a name conflict.
+    let mut other = dest.clone();
+    other.side.account = "222222222222".into();
+    let p = build(&src, &other, &input());
+    assert_eq!(
+        p.item(&Key::new(Kind::IamRole, "app")).unwrap().action,
+        Action::Conflict
+    );
+}
