@@ -100,7 +100,8 @@ pub enum Command {
     ///
     /// Without --plan, makes a fresh plan, prints it and asks for confirmation
     /// (on a terminal) before running exactly that plan. If the previous run was
-    /// interrupted (killed, crashed), apply resumes it: nothing is created twice.
+    /// interrupted (killed, crashed) or failed, apply resumes it with its own
+    /// plan: nothing is created twice. With --plan, a new run starts instead.
     Apply {
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long, short = 'y')]
