@@ -117,3 +117,16 @@ def test_a_mapped_resource_deleted_out_of_band_is_created_again(session, account
     new = mapping(ferry)[shared_a]
     assert new != old
     assert ferry("verify").returncode == 0
+
+
+def test_6_rollback_treats_resources_already_gone_as_done(session, accounts, emulator, workdir, ferry):
+    m = prepare(session, accounts, emulator, workdir, "us-east-1")
+    applied = ferry("apply --yes")
+    assert applied.returncode == 0 and "AWS calls" in applied.stdout
+    # Someone already removed part of what ferry made.
+    ec2 = m.dst.client("ec2")
+    ids = mapping(ferry)
+    ec2.delete_subnet(SubnetId=ids[m.created["subnet_shared_a"]])
+    rolled = ferry("rollback --yes")
+    assert rolled.returncode == 0, rolled.stderr
+    assert live(inv.read_network(m.dst, "us-east-1")) == m.before

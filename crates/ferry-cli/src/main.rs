@@ -365,8 +365,13 @@ async fn apply(
     }
     cx.state.set_run_state(run_id, RunState::Succeeded)?;
     println!(
-        "Run {run_id} succeeded: {} created, {} adopted, {} reconciled, {} change(s). Check it with `ferry verify`.",
-        summary.created, summary.adopted, summary.converged, summary.changes
+        "Run {run_id} succeeded: {} created, {} adopted, {} reconciled, {} change(s), {} AWS calls ({} writes). Check it with `ferry verify`.",
+        summary.created,
+        summary.adopted,
+        summary.converged,
+        summary.changes,
+        summary.api_calls.0 + summary.api_calls.1,
+        summary.api_calls.1
     );
     Ok(0)
 }

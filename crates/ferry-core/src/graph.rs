@@ -121,10 +121,6 @@ impl<N: Clone + Eq + Hash + std::fmt::Display> Dag<N> {
         self.state[i]
     }
 
-    pub fn deps_of(&self, i: usize) -> &[usize] {
-        &self.deps[i]
-    }
-
     /// Nodes whose dependencies are all done, marked running.
     pub fn take_ready(&mut self, max: usize) -> Vec<usize> {
         let mut out = vec![];

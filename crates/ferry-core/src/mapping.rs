@@ -30,14 +30,6 @@ impl Mapping {
         self.forward.contains_key(source)
     }
 
-    /// The source key a destination resource came from.
-    pub fn source_of(&self, kind: crate::kind::Kind, dest_id: &str) -> Option<&Key> {
-        self.forward
-            .iter()
-            .find(|(k, v)| k.kind == kind && v.as_str() == dest_id)
-            .map(|(k, _)| k)
-    }
-
     pub fn len(&self) -> usize {
         self.forward.len()
     }

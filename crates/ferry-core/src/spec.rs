@@ -283,13 +283,6 @@ pub fn to_value<T: Serialize>(spec: &T) -> serde_json::Value {
     serde_json::to_value(spec).expect("specs are plain data")
 }
 
-/// Reads a typed spec back; the error names the kind for the message.
-pub fn from_value<T: serde::de::DeserializeOwned>(
-    v: &serde_json::Value,
-) -> Result<T, serde_json::Error> {
-    serde_json::from_value(v.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,7 +320,7 @@ mod tests {
             v["routes"][0]["destination"]["prefix_list"],
             "com.amazonaws.us-east-1.s3"
         );
-        let back: RouteTableSpec = from_value(&v).unwrap();
+        let back: RouteTableSpec = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(back, rt);
     }
 }

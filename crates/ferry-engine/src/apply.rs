@@ -17,6 +17,7 @@ use ferry_state::RunId;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use tokio::task::JoinSet;
 
@@ -29,6 +30,8 @@ pub struct Summary {
     pub failed: usize,
     pub stranded: usize,
     pub errors: Vec<String>,
+    /// AWS calls made in the destination during the run (reads, writes).
+    pub api_calls: (u64, u64),
 }
 
 struct Exec {
@@ -79,6 +82,10 @@ pub async fn execute(
         run,
     });
     let mut summary = Summary::default();
+    let (reads_before, writes_before) = (
+        ex.cx.dest.calls.read.load(Ordering::Relaxed),
+        ex.cx.dest.calls.mutate.load(Ordering::Relaxed),
+    );
     let mut tasks: JoinSet<(usize, std::result::Result<Outcome, String>)> = JoinSet::new();
     let concurrency = concurrency.max(1);
     loop {
@@ -129,6 +136,11 @@ pub async fn execute(
             }
         }
     }
+    let calls = &ex.cx.dest.calls;
+    summary.api_calls = (
+        calls.read.load(Ordering::Relaxed) - reads_before,
+        calls.mutate.load(Ordering::Relaxed) - writes_before,
+    );
     Ok(summary)
 }
 
