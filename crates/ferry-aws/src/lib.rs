@@ -3,14 +3,19 @@
 //! per kind, registered in [`ADAPTERS`] so adding a kind is one new file and
 //! one line there.
 
+pub mod autoscaling;
+pub mod cloudwatch;
 pub mod ec2;
 pub mod error;
 pub mod iam;
+pub mod kms;
 pub mod ratelimit;
 pub mod session;
+pub mod transfer;
 
 pub use error::{AwsError, Result};
 pub use session::Side;
+pub use transfer::{CopyCx, TempLog, Temporary};
 
 use async_trait::async_trait;
 use ferry_core::{Kind, Resource};
@@ -38,6 +43,9 @@ pub struct Desired {
     pub manage_tags: bool,
     /// The source resource's ID: the name global kinds (IAM) keep.
     pub source_id: String,
+    /// For kinds that carry data across (images, snapshots, volumes,
+    /// instances): the source side and where temporaries are recorded.
+    pub copy: Option<CopyCx>,
 }
 
 /// Which part of a resource a converge call reconciles: its own attributes,
@@ -90,6 +98,17 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &iam::instance_profile::IamInstanceProfile,
     &iam::group::IamGroup,
     &iam::user::IamUser,
+    &kms::key::KmsKey,
+    &ec2::key_pair::KeyPair,
+    &ec2::image::Image,
+    &ec2::snapshot::Snapshot,
+    &ec2::volume::Volume,
+    &ec2::instance::Instance,
+    &ec2::launch_template::LaunchTemplate,
+    &autoscaling::launch_configuration::LaunchConfiguration,
+    &autoscaling::group::AutoScalingGroup,
+    &autoscaling::policy::ScalingPolicy,
+    &cloudwatch::alarm::MetricAlarm,
 ];
 
 pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {

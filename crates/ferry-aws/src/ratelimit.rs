@@ -19,6 +19,17 @@ pub enum Class {
     IamRead,
     /// IAM Create*/Put*/Attach*/Delete* ...
     IamMutate,
+    /// KMS key management reads (DescribeKey, List*): AWS's shared quota.
+    KmsRead,
+    /// KMS key management writes (CreateKey, CreateGrant, TagResource ...).
+    KmsMutate,
+    /// Auto Scaling Describe* calls (no published numbers: conservative).
+    AutoScalingRead,
+    AutoScalingMutate,
+    /// CloudWatch DescribeAlarms / ListTagsForResource (9 per second published).
+    CloudWatchRead,
+    /// CloudWatch PutMetricAlarm / DeleteAlarms / TagResource (3 per second).
+    CloudWatchMutate,
 }
 
 impl Class {
@@ -30,16 +41,40 @@ impl Class {
             Class::CopyImage => "ec2.copy_image",
             Class::IamRead => "iam.non_mutating",
             Class::IamMutate => "iam.mutating",
+            Class::KmsRead => "kms.non_mutating",
+            Class::KmsMutate => "kms.mutating",
+            Class::AutoScalingRead => "autoscaling.non_mutating",
+            Class::AutoScalingMutate => "autoscaling.mutating",
+            Class::CloudWatchRead => "cloudwatch.non_mutating",
+            Class::CloudWatchMutate => "cloudwatch.mutating",
         }
     }
 
-    pub const ALL: [Class; 6] = [
+    /// Whether calls of this class only read (for the call counts).
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Class::Read
+                | Class::IamRead
+                | Class::KmsRead
+                | Class::AutoScalingRead
+                | Class::CloudWatchRead
+        )
+    }
+
+    pub const ALL: [Class; 12] = [
         Class::Read,
         Class::Mutate,
         Class::RunInstances,
         Class::CopyImage,
         Class::IamRead,
         Class::IamMutate,
+        Class::KmsRead,
+        Class::KmsMutate,
+        Class::AutoScalingRead,
+        Class::AutoScalingMutate,
+        Class::CloudWatchRead,
+        Class::CloudWatchMutate,
     ];
 
     /// (burst, refill per second), from AWS's EC2 throttling documentation.
@@ -51,6 +86,12 @@ impl Class {
             Class::CopyImage => (100, 1.0),
             Class::IamRead => (40, 20.0),
             Class::IamMutate => (20, 10.0),
+            Class::KmsRead => (50, 50.0),
+            Class::KmsMutate => (20, 5.0),
+            Class::AutoScalingRead => (40, 20.0),
+            Class::AutoScalingMutate => (20, 10.0),
+            Class::CloudWatchRead => (9, 9.0),
+            Class::CloudWatchMutate => (3, 3.0),
         }
     }
 }

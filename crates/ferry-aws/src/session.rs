@@ -30,6 +30,9 @@ pub struct Side {
     pub info: SideInfo,
     ec2: aws_sdk_ec2::Client,
     iam: aws_sdk_iam::Client,
+    kms: aws_sdk_kms::Client,
+    autoscaling: aws_sdk_autoscaling::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     limiter: Arc<Limiter>,
     pub calls: Arc<CallCounts>,
 }
@@ -70,6 +73,23 @@ impl Side {
             .to_string();
         let ec2_conf = with_endpoint(aws_sdk_ec2::config::Builder::from(&sdk), cfg, "ec2");
         let iam_conf = with_endpoint(aws_sdk_iam::config::Builder::from(&sdk), cfg, "iam");
+        let kms_conf = with_endpoint(aws_sdk_kms::config::Builder::from(&sdk), cfg, "kms");
+        let asg_conf = with_endpoint(
+            aws_sdk_autoscaling::config::Builder::from(&sdk),
+            cfg,
+            "autoscaling",
+        );
+        // CloudWatch's signing name is "monitoring"; either key is accepted.
+        let cw_service = if cfg.endpoints.contains_key("cloudwatch") {
+            "cloudwatch"
+        } else {
+            "monitoring"
+        };
+        let cw_conf = with_endpoint(
+            aws_sdk_cloudwatch::config::Builder::from(&sdk),
+            cfg,
+            cw_service,
+        );
         Ok(Side {
             name,
             info: SideInfo {
@@ -79,29 +99,52 @@ impl Side {
             },
             ec2: aws_sdk_ec2::Client::from_conf(ec2_conf.build()),
             iam: aws_sdk_iam::Client::from_conf(iam_conf.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms_conf.build()),
+            autoscaling: aws_sdk_autoscaling::Client::from_conf(asg_conf.build()),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cw_conf.build()),
             limiter: Arc::new(limiter),
             calls: Arc::new(CallCounts::default()),
         })
     }
 
+    /// Waits for a token of the call's class and counts the call.
+    async fn pace(&self, class: Class) {
+        self.limiter.acquire(class).await;
+        if class.is_read() {
+            self.calls.read.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.calls.mutate.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// The EC2 client, after waiting for a token of the call's class.
     pub async fn ec2(&self, class: Class) -> &aws_sdk_ec2::Client {
-        self.limiter.acquire(class).await;
-        match class {
-            Class::Read => self.calls.read.fetch_add(1, Ordering::Relaxed),
-            _ => self.calls.mutate.fetch_add(1, Ordering::Relaxed),
-        };
+        self.pace(class).await;
         &self.ec2
     }
 
     /// The IAM client, after waiting for a token of the call's class.
     pub async fn iam(&self, class: Class) -> &aws_sdk_iam::Client {
-        self.limiter.acquire(class).await;
-        match class {
-            Class::IamRead => self.calls.read.fetch_add(1, Ordering::Relaxed),
-            _ => self.calls.mutate.fetch_add(1, Ordering::Relaxed),
-        };
+        self.pace(class).await;
         &self.iam
+    }
+
+    /// The KMS client (classes KmsRead / KmsMutate).
+    pub async fn kms(&self, class: Class) -> &aws_sdk_kms::Client {
+        self.pace(class).await;
+        &self.kms
+    }
+
+    /// The Auto Scaling client (classes AutoScalingRead / AutoScalingMutate).
+    pub async fn autoscaling(&self, class: Class) -> &aws_sdk_autoscaling::Client {
+        self.pace(class).await;
+        &self.autoscaling
+    }
+
+    /// The CloudWatch client (classes CloudWatchRead / CloudWatchMutate).
+    pub async fn cloudwatch(&self, class: Class) -> &aws_sdk_cloudwatch::Client {
+        self.pace(class).await;
+        &self.cloudwatch
     }
 
     /// The region's availability zones, for mapping zones across regions.
@@ -160,6 +203,21 @@ impl EndpointBuilder for aws_sdk_iam::config::Builder {
     }
 }
 impl EndpointBuilder for aws_sdk_ec2::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_kms::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_autoscaling::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_cloudwatch::config::Builder {
     fn set_url(self, url: String) -> Self {
         self.endpoint_url(url)
     }

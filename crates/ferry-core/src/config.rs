@@ -114,6 +114,7 @@ pub struct Config {
     /// listed keep their letter (us-east-1a -> eu-west-1a).
     pub zones: BTreeMap<String, String>,
     pub apply: ApplyConfig,
+    pub compute: ComputeConfig,
     /// Not serialised, so moving the file does not change [`Config::digest`].
     #[serde(skip_serializing)]
     pub path: PathBuf,
@@ -178,6 +179,17 @@ impl Default for ApplyConfig {
             rate_limits: BTreeMap::new(),
         }
     }
+}
+
+/// How instances are carried across (`[compute]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ComputeConfig {
+    /// Make the image of a running instance without rebooting it. Off by
+    /// default: a reboot gives a consistent file system; the plan says which.
+    pub no_reboot: bool,
+    /// Launch destination instances with their source private IPs (the
+    /// subnets keep their CIDRs, so the addresses are free in a new estate).
+    pub keep_private_ips: bool,
 }
 
 /// A token bucket: `burst` tokens, refilled at `per_second`.
@@ -368,6 +380,14 @@ concurrency = 16
 [apply.rate_limits]
 # "ec2.mutating" = { burst = 50, per_second = 5.0 }
 # "ec2.non_mutating" = { burst = 100, per_second = 20.0 }
+
+# Instances are copied through an image made of each (CreateImage).
+[compute]
+# true: do not reboot instances for their image (faster, but the file system
+# may not be consistent). The plan says which.
+no_reboot = false
+# true: launch destination instances with the source's private IPs.
+keep_private_ips = false
 "#;
 
 // ---------------------------------------------------------------------------
@@ -383,6 +403,14 @@ struct RawConfig {
     naming: Option<RawNaming>,
     zones: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     apply: Option<RawApply>,
+    compute: Option<RawCompute>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawCompute {
+    no_reboot: Option<bool>,
+    keep_private_ips: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -687,6 +715,13 @@ impl Checker<'_> {
         let naming = self.naming(raw.naming);
         let zones = self.zones(raw.zones, &source, &destination);
         let apply = self.apply(raw.apply);
+        let compute = raw
+            .compute
+            .map(|c| ComputeConfig {
+                no_reboot: c.no_reboot.unwrap_or(false),
+                keep_private_ips: c.keep_private_ips.unwrap_or(false),
+            })
+            .unwrap_or_default();
         Config {
             source: source.config,
             destination: destination.config,
@@ -694,6 +729,7 @@ impl Checker<'_> {
             naming,
             zones,
             apply,
+            compute,
             path: self.loc.path.to_path_buf(),
         }
     }

@@ -24,6 +24,21 @@ pub fn diff(expected: &Value, actual: &Value) -> Vec<Difference> {
     out
 }
 
+/// [`diff`] of two specs of `kind`, leaving out the fields that only say how
+/// to create it ([`crate::Kind::create_only_fields`]).
+pub fn diff_spec(kind: crate::Kind, expected: &Value, actual: &Value) -> Vec<Difference> {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            for f in kind.create_only_fields() {
+                m.remove(*f);
+            }
+        }
+        v
+    };
+    diff(&strip(expected), &strip(actual))
+}
+
 fn join(path: &str, field: &str) -> String {
     if path.is_empty() {
         field.to_string()

@@ -28,8 +28,19 @@ pub enum Kind {
     IamInstanceProfile,
     IamGroup,
     IamUser,
-    // Referenced only: no adapter yet.
+    KmsKey,
+    KeyPair,
+    Image,
+    Snapshot,
+    Volume,
     Instance,
+    LaunchTemplate,
+    LaunchConfiguration,
+    #[serde(rename = "autoscaling_group")]
+    AutoScalingGroup,
+    ScalingPolicy,
+    MetricAlarm,
+    // Referenced only: no adapter yet.
     NetworkInterface,
     TransitGateway,
     VpnGateway,
@@ -37,9 +48,12 @@ pub enum Kind {
     CarrierGateway,
     LocalGateway,
     PrefixList,
+    TargetGroup,
+    ClassicLoadBalancer,
+    SnsTopic,
 }
 
-/// The network layer: what the "vpc", "network" and "ec2" scope names select.
+/// The network layer: what the "vpc" and "network" scope names select ("ec2" adds compute).
 const NETWORK: &[Kind] = &[
     Kind::DhcpOptions,
     Kind::Vpc,
@@ -63,6 +77,37 @@ const IAM: &[Kind] = &[
     Kind::IamUser,
 ];
 
+/// EC2 compute: what the "ec2" scope name adds to the network layer.
+const EC2_COMPUTE: &[Kind] = &[
+    Kind::KeyPair,
+    Kind::Image,
+    Kind::Snapshot,
+    Kind::Volume,
+    Kind::Instance,
+    Kind::LaunchTemplate,
+];
+
+const AUTOSCALING: &[Kind] = &[
+    Kind::LaunchConfiguration,
+    Kind::AutoScalingGroup,
+    Kind::ScalingPolicy,
+];
+
+/// The compute layer: what the "compute" scope name selects.
+const COMPUTE: &[Kind] = &[
+    Kind::KmsKey,
+    Kind::KeyPair,
+    Kind::Image,
+    Kind::Snapshot,
+    Kind::Volume,
+    Kind::Instance,
+    Kind::LaunchTemplate,
+    Kind::LaunchConfiguration,
+    Kind::AutoScalingGroup,
+    Kind::ScalingPolicy,
+    Kind::MetricAlarm,
+];
+
 /// Kinds ferry can migrate, in a stable order (also the order of the plan table).
 pub const SUPPORTED: &[Kind] = &[
     Kind::DhcpOptions,
@@ -81,6 +126,17 @@ pub const SUPPORTED: &[Kind] = &[
     Kind::IamInstanceProfile,
     Kind::IamGroup,
     Kind::IamUser,
+    Kind::KmsKey,
+    Kind::KeyPair,
+    Kind::Image,
+    Kind::Snapshot,
+    Kind::Volume,
+    Kind::Instance,
+    Kind::LaunchTemplate,
+    Kind::LaunchConfiguration,
+    Kind::AutoScalingGroup,
+    Kind::ScalingPolicy,
+    Kind::MetricAlarm,
 ];
 
 const ALL: &[Kind] = &[
@@ -100,7 +156,17 @@ const ALL: &[Kind] = &[
     Kind::IamInstanceProfile,
     Kind::IamGroup,
     Kind::IamUser,
+    Kind::KmsKey,
+    Kind::KeyPair,
+    Kind::Image,
+    Kind::Snapshot,
+    Kind::Volume,
     Kind::Instance,
+    Kind::LaunchTemplate,
+    Kind::LaunchConfiguration,
+    Kind::AutoScalingGroup,
+    Kind::ScalingPolicy,
+    Kind::MetricAlarm,
     Kind::NetworkInterface,
     Kind::TransitGateway,
     Kind::VpnGateway,
@@ -108,6 +174,9 @@ const ALL: &[Kind] = &[
     Kind::CarrierGateway,
     Kind::LocalGateway,
     Kind::PrefixList,
+    Kind::TargetGroup,
+    Kind::ClassicLoadBalancer,
+    Kind::SnsTopic,
 ];
 
 /// Service groups accepted in `[scope] include/exclude`, besides kind names.
@@ -115,9 +184,17 @@ const ALL: &[Kind] = &[
 const GROUPS: &[(&str, &[Kind])] = &[
     ("vpc", NETWORK),
     ("network", NETWORK),
-    ("ec2", NETWORK),
     ("iam", IAM),
+    ("compute", COMPUTE),
+    ("kms", &[Kind::KmsKey]),
+    ("autoscaling", AUTOSCALING),
+    ("cloudwatch", &[Kind::MetricAlarm]),
 ];
+
+/// "ec2" is the network layer plus EC2's compute kinds, as the EC2 API is.
+fn ec2_group() -> Vec<Kind> {
+    NETWORK.iter().chain(EC2_COMPUTE).copied().collect()
+}
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
@@ -138,7 +215,17 @@ impl Kind {
             Kind::IamInstanceProfile => "iam_instance_profile",
             Kind::IamGroup => "iam_group",
             Kind::IamUser => "iam_user",
+            Kind::KmsKey => "kms_key",
+            Kind::KeyPair => "key_pair",
+            Kind::Image => "image",
+            Kind::Snapshot => "snapshot",
+            Kind::Volume => "volume",
             Kind::Instance => "instance",
+            Kind::LaunchTemplate => "launch_template",
+            Kind::LaunchConfiguration => "launch_configuration",
+            Kind::AutoScalingGroup => "autoscaling_group",
+            Kind::ScalingPolicy => "scaling_policy",
+            Kind::MetricAlarm => "metric_alarm",
             Kind::NetworkInterface => "network_interface",
             Kind::TransitGateway => "transit_gateway",
             Kind::VpnGateway => "vpn_gateway",
@@ -146,6 +233,9 @@ impl Kind {
             Kind::CarrierGateway => "carrier_gateway",
             Kind::LocalGateway => "local_gateway",
             Kind::PrefixList => "prefix_list",
+            Kind::TargetGroup => "target_group",
+            Kind::ClassicLoadBalancer => "classic_load_balancer",
+            Kind::SnsTopic => "sns_topic",
         }
     }
 
@@ -165,13 +255,49 @@ impl Kind {
             | Kind::IamInstanceProfile
             | Kind::IamGroup
             | Kind::IamUser => "iam",
+            Kind::KmsKey => "kms",
+            Kind::LaunchConfiguration | Kind::AutoScalingGroup | Kind::ScalingPolicy => {
+                "autoscaling"
+            }
+            Kind::MetricAlarm => "cloudwatch",
+            Kind::TargetGroup | Kind::ClassicLoadBalancer => "elasticloadbalancing",
+            Kind::SnsTopic => "sns",
             _ => "ec2",
+        }
+    }
+
+    /// Kinds whose ID is a name the destination keeps (IAM names, key pair,
+    /// launch configuration, auto scaling group and alarm names): a name
+    /// already taken in the destination is a conflict, never adopted.
+    pub fn keeps_name(self) -> bool {
+        self.is_global()
+            || matches!(
+                self,
+                Kind::KeyPair
+                    | Kind::LaunchConfiguration
+                    | Kind::AutoScalingGroup
+                    | Kind::MetricAlarm
+            )
+    }
+
+    /// Spec fields that only say how to create the resource (reboot an
+    /// instance for its image, keep its private IP): the destination cannot
+    /// report them back, so plan and verify do not compare them.
+    pub fn create_only_fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Image => &["from_instance", "no_reboot"],
+            Kind::Instance => &["private_ip"],
+            Kind::Volume => &["source_snapshot"],
+            _ => &[],
         }
     }
 
     /// Kinds that cannot carry tags (IAM groups): found by their kept name.
     pub fn is_taggable(self) -> bool {
-        self != Kind::IamGroup
+        !matches!(
+            self,
+            Kind::IamGroup | Kind::LaunchConfiguration | Kind::ScalingPolicy
+        )
     }
 
     /// Global kinds (IAM) have no region in their ARN and keep their names:
@@ -199,7 +325,17 @@ impl Kind {
             Kind::IamInstanceProfile => "instance-profile",
             Kind::IamGroup => "group",
             Kind::IamUser => "user",
+            Kind::KmsKey => "key",
+            Kind::KeyPair => "key-pair",
+            Kind::Image => "image",
+            Kind::Snapshot => "snapshot",
+            Kind::Volume => "volume",
             Kind::Instance => "instance",
+            Kind::LaunchTemplate => "launch-template",
+            Kind::LaunchConfiguration => "launchConfiguration",
+            Kind::AutoScalingGroup => "autoScalingGroup",
+            Kind::ScalingPolicy => "scalingPolicy",
+            Kind::MetricAlarm => "alarm",
             Kind::NetworkInterface => "network-interface",
             Kind::TransitGateway => "transit-gateway",
             Kind::VpnGateway => "vpn-gateway",
@@ -207,6 +343,9 @@ impl Kind {
             Kind::CarrierGateway => "carrier-gateway",
             Kind::LocalGateway => "local-gateway",
             Kind::PrefixList => "prefix-list",
+            Kind::TargetGroup => "targetgroup",
+            Kind::ClassicLoadBalancer => "loadbalancer",
+            Kind::SnsTopic => "topic",
         }
     }
 
@@ -226,6 +365,10 @@ impl Kind {
             ("pcx-", Kind::VpcPeering),
             ("dopt-", Kind::DhcpOptions),
             ("i-", Kind::Instance),
+            ("ami-", Kind::Image),
+            ("snap-", Kind::Snapshot),
+            ("vol-", Kind::Volume),
+            ("lt-", Kind::LaunchTemplate),
             ("eni-", Kind::NetworkInterface),
             ("tgw-", Kind::TransitGateway),
             ("vgw-", Kind::VpnGateway),
@@ -274,6 +417,7 @@ pub fn is_scope_name(name: &str) -> bool {
 /// Every name `[scope]` accepts, for error messages.
 pub fn scope_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = GROUPS.iter().map(|(g, _)| *g).collect();
+    names.insert(2, "ec2");
     for k in SUPPORTED {
         if !names.contains(&k.as_str()) {
             names.push(k.as_str());
@@ -283,6 +427,9 @@ pub fn scope_names() -> Vec<&'static str> {
 }
 
 pub fn resolve_scope_name(name: &str) -> Option<Vec<Kind>> {
+    if name == "ec2" {
+        return Some(ec2_group());
+    }
     if let Some((_, kinds)) = GROUPS.iter().find(|(g, _)| *g == name) {
         return Some(kinds.to_vec());
     }
@@ -365,9 +512,15 @@ mod tests {
             vec![Kind::SecurityGroup]
         );
         assert!(
-            !is_scope_name("instance"),
+            !is_scope_name("target_group"),
             "unsupported kinds are not selectable"
         );
+        let ec2 = select(&["ec2".into()], &[]);
+        assert!(ec2.contains(&Kind::Subnet) && ec2.contains(&Kind::Instance));
+        assert!(!ec2.contains(&Kind::AutoScalingGroup));
+        let compute = select(&["compute".into()], &[]);
+        assert!(compute.contains(&Kind::MetricAlarm) && !compute.contains(&Kind::Vpc));
+        assert!(scope_names().contains(&"ec2"));
         assert!(is_scope_name("network"));
     }
 }

@@ -4,7 +4,7 @@
 //! it can be printed, saved, reviewed and then executed exactly (DESIGN
 //! invariant 1: the plan printed is the plan run).
 
-use crate::diff::diff;
+use crate::diff::diff_spec;
 use crate::graph::{CycleError, Dag};
 use crate::kind::Kind;
 use crate::mapping::Mapping;
@@ -318,7 +318,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
             continue;
         };
         let t = translator.spec(&item.resource.spec);
-        let mut differences: Vec<String> = diff(&t.value, &current.spec)
+        let mut differences: Vec<String> = diff_spec(item.key.kind, &t.value, &current.spec)
             .into_iter()
             .map(|d| d.path)
             .collect();
@@ -487,7 +487,7 @@ fn detect_conflicts(
                         }
                     }
                 }
-                k if k.is_global() => {
+                k if k.keeps_name() => {
                     // Global names are kept: one taken by something ferry did
                     // not make for this source is a conflict, never adopted.
                     if let Some(theirs) = dest.get(&r.key) {

@@ -2,7 +2,7 @@
 //! destination counterpart, through the mapping, from two fresh snapshots
 //! (DESIGN invariant 7: it never consults the journal).
 
-use crate::diff::{diff, Difference};
+use crate::diff::{diff, diff_spec, Difference};
 use crate::kind::Kind;
 use crate::mapping::Mapping;
 use crate::resource::{Key, Snapshot, TAG_SOURCE};
@@ -142,7 +142,7 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
             continue;
         };
         let tr = t.spec(&r.spec);
-        let mut diffs = diff(&tr.value, &dr.spec);
+        let mut diffs = diff_spec(r.key.kind, &tr.value, &dr.spec);
         for k in tr.unresolved {
             diffs.push(Difference {
                 path: format!("reference {k}"),

@@ -136,6 +136,12 @@ pub async fn execute(
             }
         }
     }
+    // Shares, grants and scratch copies left by nodes that failed or by an
+    // earlier attempt of this run: none outlives the run.
+    if let Err(errors) = crate::temporaries::sweep(&ex.cx, ex.run).await {
+        summary.failed += errors.len();
+        summary.errors.extend(errors);
+    }
     let calls = &ex.cx.dest.calls;
     summary.api_calls = (
         calls.read.load(Ordering::Relaxed) - reads_before,
@@ -347,6 +353,7 @@ fn desired(
         tags,
         manage_tags: !item.resource.default,
         source_id: item.key.id.clone(),
+        copy: Some(crate::temporaries::copy_cx(&ex.cx, ex.run)),
     })
 }
 

@@ -130,6 +130,10 @@ pub async fn run(cx: &Context, run: RunId) -> Result<Summary> {
     cx.state.set_run_state(run, RunState::RollingBack)?;
     let mut pending = collect(cx, run).await?;
     let mut summary = Summary::default();
+    // Temporary shares and grants first: the source stops exposing anything.
+    if let Err(errors) = crate::temporaries::sweep(cx, run).await {
+        summary.failed.extend(errors);
+    }
     let mut delay = Duration::from_millis(500);
     for pass in 0..12 {
         let mut retry = vec![];
@@ -169,7 +173,7 @@ pub async fn run(cx: &Context, run: RunId) -> Result<Summary> {
             break;
         }
         if pass == 11 || (pending.len() == before && pass >= 6) {
-            summary.failed = errors;
+            summary.failed.extend(errors);
             break;
         }
         cx.emit(Event::Message {
@@ -240,6 +244,7 @@ async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()>
                 tags: Default::default(),
                 manage_tags: false,
                 source_id: key.id.clone(),
+                copy: None,
             };
             let seq = cx
                 .state

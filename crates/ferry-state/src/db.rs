@@ -70,6 +70,16 @@ CREATE TABLE journal (
     error      TEXT
 );
 CREATE INDEX journal_by_run ON journal (run_id, seq);
+"#, r#"
+CREATE TABLE temporaries (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id     INTEGER NOT NULL REFERENCES runs (id),
+    side       TEXT NOT NULL,
+    what       TEXT NOT NULL,
+    opened_at  TEXT NOT NULL,
+    closed_at  TEXT
+);
+CREATE INDEX temporaries_open ON temporaries (closed_at, run_id);
 "#];
 
 /// Tables and columns the current schema must have. Checked on every open so a
@@ -90,6 +100,10 @@ const EXPECTED_COLUMNS: &[(&str, &[&str])] = &[
         ],
     ),
     ("snapshots", &["id", "side", "taken_at", "data"]),
+    (
+        "temporaries",
+        &["id", "run_id", "side", "what", "opened_at", "closed_at"],
+    ),
     (
         "mapping",
         &[

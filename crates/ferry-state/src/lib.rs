@@ -16,6 +16,7 @@ mod lock;
 mod mapping;
 mod runs;
 mod snapshots;
+mod temporaries;
 
 pub use db::{State, DB_FILE, SCHEMA_VERSION};
 pub use error::StateError;
@@ -24,3 +25,4 @@ pub use lock::{LockGuard, LOCK_FILE};
 pub use mapping::MappingEntry;
 pub use runs::{RunId, RunRecord, RunState};
 pub use snapshots::{SnapshotRecord, SNAPSHOT_RETENTION};
+pub use temporaries::TemporaryEntry;

@@ -1,15 +1,21 @@
-//! The EC2 network kinds, one file each, and what they share: tags, filters,
+//! The EC2 kinds (network and compute), one file each, and what they share: tags, filters,
 //! reading typed specs, waiting for states.
 
 pub mod dhcp_options;
 pub mod elastic_ip;
+pub mod image;
+pub mod instance;
 pub mod internet_gateway;
+pub mod key_pair;
+pub mod launch_template;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod prefix_list;
 pub mod route_table;
 pub mod security_group;
+pub mod snapshot;
 pub mod subnet;
+pub mod volume;
 pub mod vpc;
 pub mod vpc_endpoint;
 pub mod vpc_peering;

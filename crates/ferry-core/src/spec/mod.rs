@@ -278,6 +278,10 @@ pub struct IamUserSpec {
     pub managed_policies: Vec<PolicyRef>,
 }
 
+pub mod autoscaling;
+pub mod compute;
+pub mod templates;
+
 /// Serialises a typed spec into the JSON a [`crate::Resource`] carries.
 pub fn to_value<T: Serialize>(spec: &T) -> serde_json::Value {
     serde_json::to_value(spec).expect("specs are plain data")

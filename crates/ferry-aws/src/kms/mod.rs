@@ -1,0 +1,3 @@
+//! KMS: customer-managed keys and what the data paths need of KMS.
+
+pub mod key;

@@ -1,0 +1,1 @@
+//! Typed specs of KMS keys, key pairs and launch templates.
