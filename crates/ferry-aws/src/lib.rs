@@ -7,6 +7,7 @@ pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;
 pub mod error;
+pub mod failpoint;
 pub mod iam;
 pub mod kms;
 pub mod ratelimit;

@@ -102,6 +102,9 @@ pub struct PlanInput<'a> {
     pub mapping: Mapping,
     pub config_digest: String,
     pub created_at: String,
+    /// `[compute]`: images of instances without reboot; keep private IPs.
+    pub no_reboot: bool,
+    pub keep_private_ips: bool,
     pub _marker: std::marker::PhantomData<&'a ()>,
 }
 
@@ -299,7 +302,8 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         } else {
             item.reason = "not in the destination".into();
         }
-        item.notes = notes_for(r);
+        compute_options(&mut item, input);
+        item.notes.extend(notes_for(r));
         item.notes.extend(r.notes.iter().cloned());
         item.notes.extend(translator.findings(&r.spec));
         items.push(item);
@@ -397,6 +401,31 @@ fn default_reason(r: &Resource) -> String {
     format!("AWS default: mapped to {what}, contents reconciled")
 }
 
+/// Applies `[compute]` to the resources it concerns, and says so in the plan.
+fn compute_options(item: &mut PlanItem, input: &PlanInput) {
+    let spec = &mut item.resource.spec;
+    match item.key.kind {
+        Kind::Image if spec["from_instance"].is_string() => {
+            spec["no_reboot"] = serde_json::Value::Bool(input.no_reboot);
+            item.notes.push(if input.no_reboot {
+                "made without rebooting the instance ([compute] no_reboot = true): the file system may not be consistent".into()
+            } else {
+                "made by rebooting the instance for a consistent file system ([compute] no_reboot = false)".into()
+            });
+        }
+        Kind::Instance => {
+            if input.keep_private_ips {
+                if let Some(ip) = spec["private_ip"].as_str() {
+                    item.notes.push(format!("keeps its private IP {ip} ([compute] keep_private_ips)"));
+                }
+            } else if let Some(m) = spec.as_object_mut() {
+                m.remove("private_ip");
+            }
+        }
+        _ => {}
+    }
+}
+
 fn notes_for(r: &Resource) -> Vec<String> {
     match r.key.kind {
         Kind::ElasticIp => vec![
@@ -422,6 +451,35 @@ fn cidrs_of(r: &Resource) -> Vec<Ipv4Net> {
 
 fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// What stops a compute resource from being copied.
+fn compute_problems(item: &PlanItem, dest: &Snapshot, claimed: &BTreeSet<String>) -> Vec<String> {
+    let r = &item.resource;
+    let mut out = vec![];
+    if r.key.kind != Kind::Image {
+        return out;
+    }
+    if let Some(codes) = r.spec["product_codes"].as_array().filter(|c| !c.is_empty()) {
+        let codes: Vec<&str> = codes.iter().filter_map(|c| c.as_str()).collect();
+        out.push(format!(
+            "marketplace image (product codes {}): AWS does not copy it to another account; rebuild it in the destination from its Marketplace listing",
+            codes.join(", ")
+        ));
+    }
+    if item.action == Action::Create {
+        let name = r.spec["name"].as_str().unwrap_or_default();
+        if let Some(other) = dest
+            .of_kind(Kind::Image)
+            .find(|d| d.spec["name"] == name && !claimed.contains(&d.key.id))
+        {
+            out.push(format!(
+                "image name {name:?} is already taken in the destination by {}",
+                other.key.id
+            ));
+        }
+    }
+    out
 }
 
 fn detect_conflicts(
@@ -463,6 +521,7 @@ fn detect_conflicts(
             continue;
         }
         problems.extend(t.problems.iter().cloned());
+        problems.extend(compute_problems(item, dest, &claimed));
         if item.action == Action::Create {
             match r.key.kind {
                 Kind::Vpc => {

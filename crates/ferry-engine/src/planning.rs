@@ -26,6 +26,8 @@ pub async fn make(cx: &Context) -> Result<Plan> {
         mapping: mapping(cx)?,
         config_digest: cx.config.digest(),
         created_at: discover::now(),
+        no_reboot: cx.config.compute.no_reboot,
+        keep_private_ips: cx.config.compute.keep_private_ips,
         _marker: Default::default(),
     };
     Ok(plan::build(&source, &dest, &input))

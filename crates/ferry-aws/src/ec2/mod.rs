@@ -2,6 +2,7 @@
 //! reading typed specs, waiting for states.
 
 pub mod dhcp_options;
+pub mod carry;
 pub mod elastic_ip;
 pub mod image;
 pub mod instance;
