@@ -343,6 +343,112 @@ pub fn dest_key<'a>(keys: impl IntoIterator<Item = &'a Option<ferry_core::Ref>>)
         .map(|r| r.id().to_string())
 }
 
+/// Tags a resource (tag specifications are not honoured by every call).
+pub async fn tag(cx: &Side, id: &str, tags: Vec<Tag>) -> Result<()> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    cx.ec2(Class::Mutate)
+        .await
+        .create_tags()
+        .resources(id)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| cx.err("CreateTags", e))
+}
+
+/// A scratch tag.
+pub fn scratch_tag(of: &str) -> Tag {
+    Tag::builder().key(TAG_SCRATCH).value(of).build()
+}
+
+/// What the destination copy of a snapshot should be.
+pub struct SnapshotCopy {
+    pub encrypted: bool,
+    /// Destination customer key; `None` with `encrypted`: the AWS-managed key.
+    pub key: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+/// Carries a source snapshot into the destination: re-encrypts it in the
+/// source first when the AWS-managed key encrypts it, shares it (and its
+/// key), copies it in the destination and waits. Returns the copy's ID;
+/// the shares stay in `opened` for the caller to withdraw.
+pub async fn carry_snapshot(
+    copy: &CopyCx,
+    dest: &Side,
+    snapshot_id: &str,
+    want: SnapshotCopy,
+    opened: &mut Opened,
+) -> Result<String> {
+    let src = &copy.source;
+    let mut snap = snapshot_keys(src, &[snapshot_id.to_string()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| src.invalid(format!("snapshot {snapshot_id} does not exist")))?;
+    if uses_default_key(src, std::slice::from_ref(&snap)).await? {
+        let key = scratch_key(copy, snapshot_id, opened).await?;
+        let out = src
+            .ec2(Class::Mutate)
+            .await
+            .copy_snapshot()
+            .source_snapshot_id(snapshot_id)
+            .source_region(&src.info.region)
+            .encrypted(true)
+            .kms_key_id(&key)
+            .description(format!("ferry: {snapshot_id} re-encrypted to share it"))
+            .send()
+            .await
+            .map_err(|e| src.err("CopySnapshot", e))?;
+        let id = out
+            .snapshot_id()
+            .map(String::from)
+            .ok_or_else(|| src.invalid("CopySnapshot returned no snapshot id"))?;
+        let t = Temporary::ScratchSnapshot {
+            snapshot_id: id.clone(),
+        };
+        let rec = copy.open(src, &t)?;
+        opened.push(rec, t, true);
+        tag(src, &id, vec![scratch_tag(&format!("re-encrypted {snapshot_id}"))]).await?;
+        wait_snapshot(src, &id).await?;
+        snap = (id, true, Some(key));
+    }
+    share_snapshot(copy, &snap, &dest.info.account, opened).await?;
+    let out = dest
+        .ec2(Class::Mutate)
+        .await
+        .copy_snapshot()
+        .source_snapshot_id(&snap.0)
+        .source_region(&src.info.region)
+        .encrypted(want.encrypted)
+        .set_kms_key_id(want.key.filter(|_| want.encrypted))
+        .set_description(want.description)
+        .send()
+        .await
+        .map_err(|e| dest.err("CopySnapshot", e))?;
+    let id = out
+        .snapshot_id()
+        .map(String::from)
+        .ok_or_else(|| dest.invalid("CopySnapshot returned no snapshot id"))?;
+    tag(dest, &id, want.tags).await?;
+    wait_snapshot(dest, &id).await?;
+    Ok(id)
+}
+
+/// Records a scratch snapshot made on `side` so it is deleted after the copy.
+pub fn scratch_snapshot(copy: &CopyCx, side: &Side, id: &str, on_source: bool, opened: &mut Opened) -> Result<()> {
+    let t = Temporary::ScratchSnapshot {
+        snapshot_id: id.to_string(),
+    };
+    let rec = copy.open(side, &t)?;
+    opened.push(rec, t, on_source);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
