@@ -164,4 +164,18 @@ mod tests {
         assert_eq!(d[1].expected, json!({"p": 22}));
         assert_eq!(d[1].actual, Value::Null);
     }
+
+    #[test]
+    fn create_only_fields_and_instance_image_devices_are_not_compared() {
+        use crate::Kind;
+        let e = json!({"name": "ferry-i-1", "from_instance": "i-1", "no_reboot": true, "block_devices": []});
+        let a = json!({"name": "ferry-i-1", "block_devices": [{"device_name": "/dev/sda1"}]});
+        assert!(diff_spec(Kind::Image, &e, &a).is_empty());
+        let e = json!({"name": "golden", "block_devices": []});
+        assert!(!diff_spec(Kind::Image, &e, &a).is_empty());
+        let e = json!({"instance_type": "t3.micro", "private_ip": "10.0.0.5"});
+        let a = json!({"instance_type": "t3.micro", "private_ip": "10.0.0.9"});
+        assert!(diff_spec(Kind::Instance, &e, &a).is_empty());
+        assert_eq!(diff(&e, &a).len(), 1);
+    }
 }

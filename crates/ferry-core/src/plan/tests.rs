@@ -369,3 +369,90 @@ fn iam_is_skipped_when_only_the_region_changes() {
         Action::Conflict
     );
 }
+
+fn image(id: &str, name: &str, extra: Value) -> Resource {
+    let mut spec = json!({"name": name, "block_devices": [], "product_codes": []});
+    for (k, v) in extra.as_object().unwrap() {
+        spec[k] = v.clone();
+    }
+    res(Kind::Image, id, name, spec)
+}
+
+#[test]
+fn marketplace_images_and_taken_image_names_are_conflicts() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            image("ami-m", "market", json!({"product_codes": ["abc123"]})),
+            image("ami-t", "taken", json!({})),
+            image("ami-ok", "fine", json!({})),
+        ],
+    );
+    let dst = snap(
+        side("222222222222", "us-east-1"),
+        &[],
+        vec![image("ami-other", "taken", json!({}))],
+    );
+    let p = build(&src, &dst, &input());
+    let m = p.item(&Key::new(Kind::Image, "ami-m")).unwrap();
+    assert_eq!(m.action, Action::Conflict);
+    assert!(
+        m.reason.contains("marketplace image") && m.reason.contains("abc123"),
+        "{}",
+        m.reason
+    );
+    let t = p.item(&Key::new(Kind::Image, "ami-t")).unwrap();
+    assert_eq!(t.action, Action::Conflict);
+    assert!(
+        t.reason.contains("already taken") && t.reason.contains("ami-other"),
+        "{}",
+        t.reason
+    );
+    assert_eq!(
+        p.item(&Key::new(Kind::Image, "ami-ok")).unwrap().action,
+        Action::Create
+    );
+}
+
+#[test]
+fn compute_options_shape_instance_images_and_private_ips() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            image("i-1", "ferry-i-1", json!({"from_instance": "i-1"})),
+            res(
+                Kind::Instance,
+                "i-1",
+                "web",
+                json!({"image": {"$ref": "image/i-1"}, "private_ip": "10.0.1.5"}),
+            ),
+        ],
+    );
+    let dst = snap(side("222222222222", "us-east-1"), &[], vec![]);
+    let p = build(&src, &dst, &input());
+    let img = p.item(&Key::new(Kind::Image, "i-1")).unwrap();
+    assert_eq!(img.resource.spec["no_reboot"], false);
+    assert!(
+        img.notes.iter().any(|n| n.contains("rebooting")),
+        "{:?}",
+        img.notes
+    );
+    let inst = p.item(&Key::new(Kind::Instance, "i-1")).unwrap();
+    assert!(inst.resource.spec.get("private_ip").is_none());
+    assert_eq!(inst.depends_on, vec![Key::new(Kind::Image, "i-1")]);
+
+    let kept = PlanInput {
+        no_reboot: true,
+        keep_private_ips: true,
+        ..input()
+    };
+    let p = build(&src, &dst, &kept);
+    let img = p.item(&Key::new(Kind::Image, "i-1")).unwrap();
+    assert_eq!(img.resource.spec["no_reboot"], true);
+    assert!(img.notes.iter().any(|n| n.contains("without rebooting")));
+    let inst = p.item(&Key::new(Kind::Instance, "i-1")).unwrap();
+    assert_eq!(inst.resource.spec["private_ip"], "10.0.1.5");
+    assert!(inst.notes.iter().any(|n| n.contains("10.0.1.5")));
+}
