@@ -79,6 +79,12 @@ pub trait KindAdapter: Send + Sync {
 
     /// The IAM actions this adapter calls, for `ferry bootstrap`.
     fn actions(&self) -> &'static [&'static str];
+
+    /// Writes it makes in the *source* account besides reading: the
+    /// temporary shares, grants and scratch copies that carry data across.
+    fn source_actions(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// The one list of kinds ferry can migrate.

@@ -16,7 +16,8 @@ fn policy(actions: BTreeSet<&str>) -> Value {
     })
 }
 
-/// Read-only actions are what discovery needs on the source.
+/// Read-only actions are what discovery needs on the source; adapters that
+/// carry data add the shares, grants and scratch copies they make there.
 fn is_read(action: &str) -> bool {
     let name = action.split(':').nth(1).unwrap_or("");
     name.starts_with("Describe") || name.starts_with("Get") || name.starts_with("List")
@@ -25,13 +26,16 @@ fn is_read(action: &str) -> bool {
 pub fn documents(config: &Config, source_account: &str) -> Value {
     let kinds = ferry_core::kind::select(&config.scope.include, &config.scope.exclude);
     let mut all: BTreeSet<&str> = BTreeSet::new();
+    let mut source_writes: BTreeSet<&str> = BTreeSet::new();
     for k in &kinds {
         if let Some(a) = ferry_aws::adapter(*k) {
             all.extend(a.actions());
+            source_writes.extend(a.source_actions());
         }
     }
     all.insert("sts:GetCallerIdentity");
-    let source: BTreeSet<&str> = all.iter().copied().filter(|a| is_read(a)).collect();
+    let mut source: BTreeSet<&str> = all.iter().copied().filter(|a| is_read(a)).collect();
+    source.extend(source_writes);
     let trust = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -92,7 +96,8 @@ pub async fn run(cli: &Cli, output: Output, apply: bool) -> Result<u8, EngineErr
         return Ok(0);
     }
     let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("json");
-    println!("# Policy for the identity ferry uses in the source account (read-only):");
+    println!("# Policy for the identity ferry uses in the source account (reads, plus the temporary");
+    println!("# shares, KMS grants and scratch copies that carry images, snapshots and volumes):");
     println!("{}\n", pretty(&docs["source_policy"]));
     println!("# Policy for the destination role:");
     println!("{}\n", pretty(&docs["destination_policy"]));

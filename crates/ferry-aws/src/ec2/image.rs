@@ -431,6 +431,23 @@ impl KindAdapter for Image {
             "kms:GenerateDataKeyWithoutPlaintext",
         ]
     }
+
+    fn source_actions(&self) -> &'static [&'static str] {
+        &[
+            "ec2:CreateImage",
+            "ec2:CopyImage",
+            "ec2:ModifyImageAttribute",
+            "ec2:ModifySnapshotAttribute",
+            "ec2:DeregisterImage",
+            "ec2:DeleteSnapshot",
+            "ec2:CreateTags",
+            "kms:CreateGrant",
+            "kms:RevokeGrant",
+            "kms:CreateKey",
+            "kms:TagResource",
+            "kms:ScheduleKeyDeletion",
+        ]
+    }
 }
 
 /// Tags a new image (CopyImage's tag specifications are not honoured everywhere).

@@ -166,4 +166,19 @@ impl KindAdapter for Snapshot {
             "kms:ListAliases",
         ]
     }
+
+    fn source_actions(&self) -> &'static [&'static str] {
+        &[
+            "ec2:CreateSnapshot",
+            "ec2:CopySnapshot",
+            "ec2:ModifySnapshotAttribute",
+            "ec2:DeleteSnapshot",
+            "ec2:CreateTags",
+            "kms:CreateGrant",
+            "kms:RevokeGrant",
+            "kms:CreateKey",
+            "kms:TagResource",
+            "kms:ScheduleKeyDeletion",
+        ]
+    }
 }

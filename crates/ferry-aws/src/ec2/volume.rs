@@ -211,6 +211,21 @@ impl KindAdapter for Volume {
             "kms:ListAliases",
         ]
     }
+
+    fn source_actions(&self) -> &'static [&'static str] {
+        &[
+            "ec2:CreateSnapshot",
+            "ec2:CopySnapshot",
+            "ec2:ModifySnapshotAttribute",
+            "ec2:DeleteSnapshot",
+            "ec2:CreateTags",
+            "kms:CreateGrant",
+            "kms:RevokeGrant",
+            "kms:CreateKey",
+            "kms:TagResource",
+            "kms:ScheduleKeyDeletion",
+        ]
+    }
 }
 
 async fn wait_available(cx: &Side, id: &str) -> Result<()> {
