@@ -1,6 +1,15 @@
 """Builds the demo estate in a fresh source account on the emulator and writes
 .demo/ferry.toml (cwd) for a migration into a fresh destination account.
 
+The estate is a two-tier web application: its network (tests/estate.py: two
+VPCs, public and private subnets in two zones, internet and NAT gateways,
+route tables, an S3 endpoint, a network ACL, security groups, peering) and
+its web tier (tests/compute_estate.py): a KMS key, an SSH key pair, instance
+profiles, a golden image encrypted with the key, a bastion instance in a
+public subnet, a launch configuration and auto scaling group of two web
+servers with scale-up/down policies and CPU alarms, and a launch template
+(three versions) for a database group.
+
 Usage: demo_estate.py EMULATOR_URL DEST_REGION; prints "SOURCE DEST".
 """
 
@@ -9,16 +18,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+import compute_estate  # noqa: E402
 import estate  # noqa: E402
 from conftest import emulator_session, random_account, write_config  # noqa: E402
+
+REGION = "us-east-1"
+WEB_TIER = ("bastion", "web", "db")
 
 
 def main() -> None:
     url, dest_region = sys.argv[1], sys.argv[2]
     source = random_account()
     dest = random_account(exclude=[source])
-    estate.build_network_estate(lambda region: emulator_session(url, source, region), "us-east-1")
-    write_config(Path.cwd(), source, dest, "us-east-1", dest_region, url)
+    session = lambda region: emulator_session(url, source, region)  # noqa: E731
+    network = estate.build_network_estate(session, REGION)
+    compute_estate.build_compute_estate(session, REGION, source, network, parts=WEB_TIER)
+    write_config(Path.cwd(), source, dest, REGION, dest_region, url)
     print(source, dest)
 
 
