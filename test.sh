@@ -14,4 +14,4 @@ state="$(mktemp -d)/emulator.env"
 url="$(emulator/ferry-emulator start --state-file "$state")"
 trap 'emulator/ferry-emulator stop --state-file "$state" >/dev/null 2>&1 || true' EXIT
 FERRY_EMULATOR_URL="$url" FERRY_BIN="$PWD/target/debug/ferry" \
-  emulator/.venv/bin/python -m pytest tests -q -p no:cacheprovider "$@"
+  emulator/.venv/bin/python -m pytest tests emulator/tests -q -p no:cacheprovider "$@"

@@ -1,0 +1,44 @@
+"""ferry's patch layer ("shim") on moto 5.2.5, loaded by emulator/ferry_moto_server.py.
+
+moto keeps every account's EC2 state apart, so AMIs and snapshots shared with
+another account stay invisible there, and its copies ignore encryption. Each
+patch below adds one behaviour that AWS documents, nothing more; the README's
+"What we add to moto" section lists them with the documentation they follow.
+
+    images.py     AMIs shared across accounts; CopyImage (cross-account,
+                  Encrypted/KmsKeyId); encryption in block device mappings;
+                  refusal to share AMIs backed by the AWS managed EBS key
+    snapshots.py  snapshots shared across accounts; CreateVolume/CopySnapshot
+                  from them; CopySnapshot Encrypted/KmsKeyId; snapshot keys;
+                  refusal to share snapshots under the AWS managed EBS key
+    kms.py        AWS managed keys (alias/aws/...) report KeyManager AWS
+    common.py     the share registry, the grantee's view, key helpers
+
+`apply()` installs every patch once; it must run before moto's server starts.
+"""
+
+from __future__ import annotations
+
+MOTO_VERSION = "5.2.5"
+
+_applied = False
+
+
+def apply() -> None:
+    """Install all patches (idempotent). Fails on a moto version not checked."""
+    global _applied
+    if _applied:
+        return
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(
+            f"ferry_shim was written against moto {MOTO_VERSION}, found {moto.__version__}: "
+            "re-check every patch in emulator/ferry_shim/ before changing the pin"
+        )
+    from . import images, kms, snapshots
+
+    kms.apply()
+    snapshots.apply()
+    images.apply()
+    _applied = True
