@@ -111,7 +111,9 @@ def _create_image() -> None:
     # encryption"): snapshots of an encrypted volume are encrypted under its
     # key, so CreateImage of an instance whose root volume is encrypted gives an
     # AMI with an encrypted snapshot; moto's AMI snapshot is always a new
-    # unencrypted one.
+    # unencrypted one. AWS ("Create an EBS-backed AMI"): the image keeps the
+    # instance's block device mapping, so its root device name too; moto
+    # always reports /dev/sda1.
     original = AmiBackend.create_image
 
     def create_image(
@@ -131,6 +133,8 @@ def _create_image() -> None:
         ami = original(self, instance_id, name, description, tag_specifications=others)
         for tag in snapshot_tags:
             ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
+        if getattr(ami.instance, "root_device_name", None):
+            ami.root_device_name = ami.instance.root_device_name
         device = ami.instance.block_device_mapping.get(ami.instance.root_device_name)
         volume = self.volumes.get(device.volume_id) if device is not None else None
         if volume is not None and volume.encrypted:

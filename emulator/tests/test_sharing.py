@@ -737,6 +737,18 @@ def test_create_image_tags_image_and_snapshot(aws, owner):
     ]
 
 
+def test_create_image_keeps_the_instance_root_device_name(aws, owner):
+    ec2 = aws("ec2", owner)
+    # a built-in AMI whose root device is not moto's default /dev/sda1
+    xvda = "ami-760aaa0f"
+    instance = ec2.run_instances(ImageId=xvda, MinCount=1, MaxCount=1)["Instances"][0]
+    assert instance["RootDeviceName"] == "/dev/xvda"
+    image_id = ec2.create_image(InstanceId=instance["InstanceId"], Name="root")["ImageId"]
+    made = image(ec2, image_id)
+    assert made["RootDeviceName"] == "/dev/xvda"
+    assert made["BlockDeviceMappings"][0]["DeviceName"] == instance["RootDeviceName"]
+
+
 def test_copy_image_tags_the_copy_and_its_snapshot(aws, owner, grantee):
     src = aws("ec2", owner)
     image_id = make_image(src)
