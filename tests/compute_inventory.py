@@ -84,6 +84,12 @@ def _pages(client, operation: str, key: str, **kwargs: Any) -> Iterable[dict[str
         yield from getattr(client, operation)(**kwargs).get(key, [])
 
 
+def _profile_name(name_or_arn: str | None) -> str | None:
+    """Templates and configurations take an instance profile by name or by
+    ARN, and report it as given; names are unique in an account."""
+    return name_or_arn.rsplit("/", 1)[-1] if name_or_arn else None
+
+
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -298,7 +304,8 @@ class _Reader:
         if "BlockDeviceMappings" in data:
             data["BlockDeviceMappings"] = self.block_devices(data["BlockDeviceMappings"])
         if "IamInstanceProfile" in data:
-            data["IamInstanceProfile"] = data["IamInstanceProfile"].get("Arn") or data["IamInstanceProfile"].get("Name")
+            given = data["IamInstanceProfile"]
+            data["IamInstanceProfile"] = _profile_name(given.get("Arn") or given.get("Name"))
         specs = [
             {"ResourceType": s["ResourceType"], "Tags": _tags(s.get("Tags"))}
             for s in data.get("TagSpecifications", [])
@@ -341,7 +348,7 @@ class _Reader:
                     "type": c["InstanceType"],
                     "groups": sorted(c.get("SecurityGroups", [])),
                     "key": c.get("KeyName") or None,
-                    "profile": c.get("IamInstanceProfile"),
+                    "profile": _profile_name(c.get("IamInstanceProfile")),
                     "user_data": _decode(c.get("UserData")),
                     "monitoring": c.get("InstanceMonitoring", {}).get("Enabled"),
                     "ebs_optimized": c.get("EbsOptimized"),
