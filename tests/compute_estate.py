@@ -95,9 +95,7 @@ MOTO_GAPS: dict[str, str] = {
     "CreateImage": "an image made of an instance launched from a Marketplace "
     "image does not inherit its product codes (AWS copies them); no call sets "
     "product codes on an owned image, so an owned Marketplace image cannot be "
-    "made: the hard case launches an instance from one instead. The image's "
-    "root device is always /dev/sda1, whatever the instance's (AWS keeps the "
-    "instance's, e.g. /dev/xvda)",
+    "made: the hard case launches an instance from one instead",
     "RunInstances": "an instance launched from an image with product codes "
     "reports none (AWS: DescribeInstances ProductCodes lists the image's)",
     "CreateKey": "without KeyUsage the key has none (DescribeKey omits it; AWS "
