@@ -727,12 +727,16 @@ def test_alarms_on_resources_outside_the_estate(session, accounts, emulator, wor
 # --- crash safety -------------------------------------------------------------------
 
 
-def test_killed_during_image_copy_resumes_without_a_second_copy(session, accounts, emulator, workdir, ferry):
+@pytest.mark.parametrize("nth", [1, 2], ids=["first-copy", "second-copy"])
+def test_killed_during_image_copy_resumes_without_a_second_copy(session, accounts, emulator, workdir, ferry, nth):
+    """Killed right after CopyImage was issued in the destination (before
+    ferry waited for the copy or recorded it): the next apply finds that
+    copy instead of making another."""
     _, ids = build(session, accounts, parts=["images"])
     src, dst = session(accounts.source), session(accounts.destination)
     configure(workdir, accounts, emulator, include=["kms", "image"])
 
-    killed = ferry("apply --yes", env={"FERRY_FAILPOINT": "image-copy-started:1"}, timeout=300)
+    killed = ferry("apply --yes", env={"FERRY_FAILPOINT": f"image-copy-started:{nth}"}, timeout=300)
     assert killed.returncode == -signal.SIGKILL, "the failpoint must have killed apply"
     resumed = ferry("apply --yes", timeout=300)
     assert resumed.returncode == 0, resumed.stderr
