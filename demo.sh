@@ -3,7 +3,10 @@
 # emulator, builds ferry, builds a sample two-tier web estate (its network:
 # two VPCs, public and private subnets in two zones, internet and NAT gateways,
 # route tables, an S3 endpoint, a network ACL, the lb/web/db/bastion security
-# groups, peering) in a fresh source account, then plans, applies and verifies
+# groups, peering) and its web tier (a KMS key, key pairs, a bastion instance,
+# a golden image, a launch configuration and auto scaling group of two web
+# servers with scale-up/down policies and CPU alarms, a launch template and
+# group for the database tier) in a fresh source account, then plans, applies and verifies
 # its migration into a second account. The emulator is left running, and the
 # demo directory (.demo/) keeps ferry.toml and the state, so you can go on with
 # `cd .demo && ../target/debug/ferry runs | mapping | verify | rollback`.
