@@ -12,6 +12,18 @@ pub const EBS_DEFAULT_ALIAS: &str = "alias/aws/ebs";
 
 /// The ID of this account-region's AWS-managed `aws/ebs` key, if it exists yet.
 pub async fn ebs_default_key(cx: &Side) -> Result<Option<String>> {
+    Ok(aliases(cx)
+        .await?
+        .into_iter()
+        .find(|(name, _)| name == EBS_DEFAULT_ALIAS)
+        .map(|(_, key)| key))
+}
+
+/// Every alias of this account-region as (alias name, target key ID), page
+/// by page. Aliases without a target (AWS-reserved names not yet in use) are
+/// left out.
+pub async fn aliases(cx: &Side) -> Result<Vec<(String, String)>> {
+    let mut out = vec![];
     let mut pages = cx
         .kms(Class::KmsRead)
         .await
@@ -20,20 +32,20 @@ pub async fn ebs_default_key(cx: &Side) -> Result<Option<String>> {
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| cx.err("ListAliases", e))?;
-        if let Some(a) = page
-            .aliases()
-            .iter()
-            .find(|a| a.alias_name() == Some(EBS_DEFAULT_ALIAS))
-        {
-            return Ok(a.target_key_id().map(String::from));
-        }
+        out.extend(
+            page.aliases().iter().filter_map(|a| {
+                Some((a.alias_name()?.to_string(), a.target_key_id()?.to_string()))
+            }),
+        );
     }
-    Ok(None)
+    Ok(out)
 }
 
 /// The key ID in a key ARN (`arn:aws:kms:r:a:key/ID`) or the ID itself.
 pub fn key_id(arn_or_id: &str) -> &str {
-    arn_or_id.rsplit_once("key/").map_or(arn_or_id, |(_, id)| id)
+    arn_or_id
+        .rsplit_once("key/")
+        .map_or(arn_or_id, |(_, id)| id)
 }
 
 /// How a spec names the key that encrypts something: a reference to a
