@@ -578,6 +578,19 @@ fn detect_conflicts(
                         }
                     }
                 }
+                Kind::LaunchTemplate => {
+                    // Template names are unique per account and region.
+                    let name = r.spec["name"].as_str().unwrap_or("");
+                    if let Some(t) = dest
+                        .of_kind(Kind::LaunchTemplate)
+                        .find(|t| t.spec["name"] == name && !claimed.contains(&t.key.id))
+                    {
+                        problems.push(format!(
+                            "launch template name {name:?} is already taken in the destination by {}",
+                            t.key.id
+                        ));
+                    }
+                }
                 _ => {}
             }
         }

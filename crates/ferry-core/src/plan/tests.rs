@@ -456,3 +456,50 @@ fn compute_options_shape_instance_images_and_private_ips() {
     assert_eq!(inst.resource.spec["private_ip"], "10.0.1.5");
     assert!(inst.notes.iter().any(|n| n.contains("10.0.1.5")));
 }
+
+#[test]
+fn launch_template_name_taken_in_the_destination_is_a_conflict() {
+    let lt = |id: &str| {
+        res(
+            Kind::LaunchTemplate,
+            id,
+            "web",
+            json!({"name": "web", "default_version": 1, "versions": [{"data": {"instance_type": "t3.micro"}}]}),
+        )
+    };
+    let src = snap(side("111111111111", "us-east-1"), &[], vec![lt("lt-1")]);
+    let mut dest = snap(
+        side("222222222222", "us-east-1"),
+        &[],
+        vec![lt("lt-theirs")],
+    );
+    let p = build(&src, &dest, &input());
+    let item = p.item(&Key::new(Kind::LaunchTemplate, "lt-1")).unwrap();
+    assert_eq!(item.action, Action::Conflict);
+    assert!(
+        item.reason.contains(
+            "launch template name \"web\" is already taken in the destination by lt-theirs"
+        ),
+        "{}",
+        item.reason
+    );
+
+    // The one ferry made for it is adopted, not a conflict; once mapped, checked.
+    dest.resources[0].ferry_source = Some(src.side.arn(&Key::new(Kind::LaunchTemplate, "lt-1")));
+    let p = build(&src, &dest, &input());
+    let item = p.item(&Key::new(Kind::LaunchTemplate, "lt-1")).unwrap();
+    assert_eq!(item.action, Action::Adopt, "{}", item.reason);
+    let mut inp = input();
+    inp.mapping
+        .insert(Key::new(Kind::LaunchTemplate, "lt-1"), "lt-theirs");
+    let p = build(&src, &dest, &inp);
+    let item = p.item(&Key::new(Kind::LaunchTemplate, "lt-1")).unwrap();
+    assert_eq!(item.action, Action::Skip, "{}", item.reason);
+
+    // Another name is free.
+    dest.resources[0].ferry_source = None;
+    dest.resources[0].spec["name"] = json!("api");
+    let p = build(&src, &dest, &input());
+    let item = p.item(&Key::new(Kind::LaunchTemplate, "lt-1")).unwrap();
+    assert_eq!(item.action, Action::Create, "{}", item.reason);
+}
