@@ -59,6 +59,8 @@ impl AwsError {
                 || c == "InvalidNetworkAclEntry.InUse"
                 || c == "Resource.AlreadyAssociated"
                 || c == "IncorrectState"
+                // Auto Scaling: a launch configuration a group still uses.
+                || c == "ResourceInUse"
         })
     }
 
