@@ -24,7 +24,10 @@ pub enum Temporary {
     /// Launch permission on a source AMI for the destination account.
     ImageLaunchPermission { image_id: String, account: String },
     /// Create-volume permission on a source snapshot for the destination account.
-    SnapshotVolumePermission { snapshot_id: String, account: String },
+    SnapshotVolumePermission {
+        snapshot_id: String,
+        account: String,
+    },
     /// A KMS grant on a source key for the destination account.
     KmsGrant { key_id: String, grant_id: String },
     /// An image made only to carry data (from an instance, or re-encrypted
@@ -188,10 +191,12 @@ impl std::fmt::Debug for CopyCx {
 impl CopyCx {
     /// Records `t` on `side` before it is made; the id closes it later.
     pub fn open(&self, side: &Side, t: &Temporary) -> Result<i64> {
-        self.log.opened(side.name, t).map_err(|message| AwsError::Invalid {
-            side: side.name,
-            message: format!("cannot record {}: {message}", t.describe()),
-        })
+        self.log
+            .opened(side.name, t)
+            .map_err(|message| AwsError::Invalid {
+                side: side.name,
+                message: format!("cannot record {}: {message}", t.describe()),
+            })
     }
 
     /// Withdraws `t` on `side` and closes its record.
@@ -199,7 +204,10 @@ impl CopyCx {
         t.withdraw(side).await?;
         self.log.closed(id).map_err(|message| AwsError::Invalid {
             side: side.name,
-            message: format!("cannot record that {} was withdrawn: {message}", t.describe()),
+            message: format!(
+                "cannot record that {} was withdrawn: {message}",
+                t.describe()
+            ),
         })
     }
 }

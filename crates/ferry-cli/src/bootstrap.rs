@@ -96,7 +96,9 @@ pub async fn run(cli: &Cli, output: Output, apply: bool) -> Result<u8, EngineErr
         return Ok(0);
     }
     let pretty = |v: &Value| serde_json::to_string_pretty(v).expect("json");
-    println!("# Policy for the identity ferry uses in the source account (reads, plus the temporary");
+    println!(
+        "# Policy for the identity ferry uses in the source account (reads, plus the temporary"
+    );
     println!("# shares, KMS grants and scratch copies that carry images, snapshots and volumes):");
     println!("{}\n", pretty(&docs["source_policy"]));
     println!("# Policy for the destination role:");

@@ -264,6 +264,8 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
             item.action = Action::Skip;
             item.reason =
                 "IAM is global to the account: nothing to copy when only the region changes".into();
+            // What references it uses it as it is.
+            item.dest_id = Some(r.key.id.clone());
         } else if let Some(why) = &r.skip {
             item.action = Action::Skip;
             item.reason = why.clone();
@@ -416,7 +418,9 @@ fn compute_options(item: &mut PlanItem, input: &PlanInput) {
         Kind::Instance => {
             if input.keep_private_ips {
                 if let Some(ip) = spec["private_ip"].as_str() {
-                    item.notes.push(format!("keeps its private IP {ip} ([compute] keep_private_ips)"));
+                    item.notes.push(format!(
+                        "keeps its private IP {ip} ([compute] keep_private_ips)"
+                    ));
                 }
             } else if let Some(m) = spec.as_object_mut() {
                 m.remove("private_ip");

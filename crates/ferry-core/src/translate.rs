@@ -143,6 +143,13 @@ impl Translator<'_> {
                         if let Some(key) = Key::parse(s) {
                             let id = match self.mapping.get(&key) {
                                 Some(d) => d.to_string(),
+                                // IAM is global: within one account the
+                                // resource is its own counterpart.
+                                None if key.kind.is_global()
+                                    && self.source.account == self.dest.account =>
+                                {
+                                    key.id.clone()
+                                }
                                 None => {
                                     t.unresolved.push(key.clone());
                                     key.id.clone()

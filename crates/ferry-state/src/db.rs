@@ -27,7 +27,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[n]` brings the schema from version `n` to `n + 1`. Append only:
 /// released databases carry the version number they were migrated to.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -70,7 +71,8 @@ CREATE TABLE journal (
     error      TEXT
 );
 CREATE INDEX journal_by_run ON journal (run_id, seq);
-"#, r#"
+"#,
+    r#"
 CREATE TABLE temporaries (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id     INTEGER NOT NULL REFERENCES runs (id),
@@ -80,7 +82,8 @@ CREATE TABLE temporaries (
     closed_at  TEXT
 );
 CREATE INDEX temporaries_open ON temporaries (closed_at, run_id);
-"#];
+"#,
+];
 
 /// Tables and columns the current schema must have. Checked on every open so a
 /// database that was edited by hand or by another program is refused up front

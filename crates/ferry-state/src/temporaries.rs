@@ -53,7 +53,10 @@ impl State {
     }
 
     /// Temporaries not withdrawn yet, of one run or of all runs, oldest first.
-    pub fn temporaries_open(&self, run_id: Option<RunId>) -> Result<Vec<TemporaryEntry>, StateError> {
+    pub fn temporaries_open(
+        &self,
+        run_id: Option<RunId>,
+    ) -> Result<Vec<TemporaryEntry>, StateError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(

@@ -67,7 +67,10 @@ pub fn client_token(want: &Desired) -> String {
 }
 
 /// (snapshot id, encrypted, key id) of each snapshot.
-pub async fn snapshot_keys(cx: &Side, ids: &[String]) -> Result<Vec<(String, bool, Option<String>)>> {
+pub async fn snapshot_keys(
+    cx: &Side,
+    ids: &[String],
+) -> Result<Vec<(String, bool, Option<String>)>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -254,7 +257,12 @@ pub async fn share_snapshot(
 }
 
 /// Shares an image, its snapshots and their keys with the destination account.
-pub async fn share_image(copy: &CopyCx, image_id: &str, account: &str, opened: &mut Opened) -> Result<()> {
+pub async fn share_image(
+    copy: &CopyCx,
+    image_id: &str,
+    account: &str,
+    opened: &mut Opened,
+) -> Result<()> {
     let src = &copy.source;
     let snaps = snapshot_keys(src, &image_snapshots(src, image_id).await?).await?;
     for s in &snaps {
@@ -282,7 +290,10 @@ pub async fn share_image(copy: &CopyCx, image_id: &str, account: &str, opened: &
 }
 
 /// Whether any of these snapshots is encrypted with the source's AWS-managed key.
-pub async fn uses_default_key(src: &Side, snaps: &[(String, bool, Option<String>)]) -> Result<bool> {
+pub async fn uses_default_key(
+    src: &Side,
+    snaps: &[(String, bool, Option<String>)],
+) -> Result<bool> {
     if !snaps.iter().any(|(_, enc, _)| *enc) {
         return Ok(false);
     }
@@ -413,7 +424,12 @@ pub async fn carry_snapshot(
         };
         let rec = copy.open(src, &t)?;
         opened.push(rec, t, true);
-        tag(src, &id, vec![scratch_tag(&format!("re-encrypted {snapshot_id}"))]).await?;
+        tag(
+            src,
+            &id,
+            vec![scratch_tag(&format!("re-encrypted {snapshot_id}"))],
+        )
+        .await?;
         wait_snapshot(src, &id).await?;
         snap = (id, true, Some(key));
     }
@@ -440,7 +456,13 @@ pub async fn carry_snapshot(
 }
 
 /// Records a scratch snapshot made on `side` so it is deleted after the copy.
-pub fn scratch_snapshot(copy: &CopyCx, side: &Side, id: &str, on_source: bool, opened: &mut Opened) -> Result<()> {
+pub fn scratch_snapshot(
+    copy: &CopyCx,
+    side: &Side,
+    id: &str,
+    on_source: bool,
+    opened: &mut Opened,
+) -> Result<()> {
     let t = Temporary::ScratchSnapshot {
         snapshot_id: id.to_string(),
     };

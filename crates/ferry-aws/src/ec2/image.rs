@@ -5,9 +5,9 @@
 //! `image/<instance id>`, which its destination twin is launched from.
 
 use crate::ratelimit::Class;
+use crate::transfer::CopyCx;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
-use crate::transfer::CopyCx;
 use aws_sdk_ec2::types::ResourceType;
 use ferry_core::spec::compute::{BlockDevice, ImageRef, ImageSpec, PublicImage};
 use ferry_core::{Kind, Ref, Resource};
@@ -122,7 +122,11 @@ const SCRATCH_REENCRYPTED: &str = "re-encrypted ";
 
 async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Image>> {
     let ids: Vec<String> = match lookup {
-        Lookup::Ids(ids) => ids.iter().filter(|i| i.starts_with("ami-")).cloned().collect(),
+        Lookup::Ids(ids) => ids
+            .iter()
+            .filter(|i| i.starts_with("ami-"))
+            .cloned()
+            .collect(),
         _ => vec![],
     };
     if matches!(lookup, Lookup::Ids(_)) && ids.is_empty() {
@@ -200,7 +204,9 @@ fn spec_of(
             BlockDevice {
                 device_name: b.device_name().unwrap_or_default().to_string(),
                 volume_size: ebs.and_then(|e| e.volume_size()),
-                volume_type: ebs.and_then(|e| e.volume_type()).map(|t| t.as_str().to_string()),
+                volume_type: ebs
+                    .and_then(|e| e.volume_type())
+                    .map(|t| t.as_str().to_string()),
                 iops: ebs.and_then(|e| e.iops()),
                 throughput: ebs.and_then(|e| e.throughput()),
                 delete_on_termination: ebs.and_then(|e| e.delete_on_termination()),
@@ -282,7 +288,8 @@ impl KindAdapter for Image {
             .into_iter()
             .filter(|i| {
                 !super::tag_pairs(i.tags()).any(|(k, _)| k == super::carry::TAG_SCRATCH)
-                    && i.state().is_none_or(|s| !matches!(s.as_str(), "deregistered" | "failed"))
+                    && i.state()
+                        .is_none_or(|s| !matches!(s.as_str(), "deregistered" | "failed"))
             })
             .collect();
         let keys = encryption(cx, &images).await?;
@@ -312,8 +319,11 @@ impl KindAdapter for Image {
             match lookup {
                 Lookup::All => out.extend(instance_images(cx, None).await?),
                 Lookup::Ids(ids) => {
-                    let ids: Vec<String> =
-                        ids.iter().filter(|i| i.starts_with("i-")).cloned().collect();
+                    let ids: Vec<String> = ids
+                        .iter()
+                        .filter(|i| i.starts_with("i-"))
+                        .cloned()
+                        .collect();
                     if !ids.is_empty() {
                         out.extend(instance_images(cx, Some(&ids)).await?);
                     }
@@ -484,7 +494,10 @@ async fn scratch_image(src: &Side, of: &str) -> Result<Option<String>> {
     Ok(out
         .images()
         .iter()
-        .find(|i| i.state().is_none_or(|s| !matches!(s.as_str(), "failed" | "deregistered")))
+        .find(|i| {
+            i.state()
+                .is_none_or(|s| !matches!(s.as_str(), "failed" | "deregistered"))
+        })
         .and_then(|i| i.image_id())
         .map(String::from))
 }

@@ -9,10 +9,9 @@ use crate::ratelimit::Class;
 use crate::{AwsError, Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, HttpTokensState, IamInstanceProfileSpecification,
-    InstanceAttributeName, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
-    InstanceMetadataTagsState, InstanceStateName, InstanceType, ResourceType,
-    RunInstancesMonitoringEnabled,
+    AttributeBooleanValue, HttpTokensState, IamInstanceProfileSpecification, InstanceAttributeName,
+    InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceMetadataTagsState,
+    InstanceStateName, InstanceType, ResourceType, RunInstancesMonitoringEnabled,
 };
 use ferry_core::spec::compute::{InstanceSpec, MetadataOptions};
 use ferry_core::{spec, Kind, Ref, Resource};
@@ -90,11 +89,7 @@ pub fn profile_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-fn spec_of(
-    cx: &Side,
-    i: &aws_sdk_ec2::types::Instance,
-    user_data: Option<String>,
-) -> InstanceSpec {
+fn spec_of(cx: &Side, i: &aws_sdk_ec2::types::Instance, user_data: Option<String>) -> InstanceSpec {
     let id = i.instance_id().unwrap_or_default();
     // The source launches nothing from its own AMI: the destination twin
     // runs the image ferry makes of this instance.
@@ -175,7 +170,9 @@ impl KindAdapter for Instance {
         let metadata = s.metadata.as_ref().map(|m| {
             InstanceMetadataOptionsRequest::builder()
                 .http_tokens(HttpTokensState::from(m.http_tokens.as_str()))
-                .http_endpoint(InstanceMetadataEndpointState::from(m.http_endpoint.as_str()))
+                .http_endpoint(InstanceMetadataEndpointState::from(
+                    m.http_endpoint.as_str(),
+                ))
                 .http_put_response_hop_limit(m.http_put_response_hop_limit)
                 .set_instance_metadata_tags(
                     m.instance_metadata_tags
@@ -196,7 +193,10 @@ impl KindAdapter for Instance {
             .instance_type(InstanceType::from(s.instance_type.as_str()))
             .subnet_id(s.subnet.id())
             .set_security_group_ids(Some(
-                s.security_groups.iter().map(|g| g.id().to_string()).collect(),
+                s.security_groups
+                    .iter()
+                    .map(|g| g.id().to_string())
+                    .collect(),
             ))
             .set_key_name(s.key_pair.as_ref().map(|k| k.id().to_string()))
             .set_iam_instance_profile(s.instance_profile.as_ref().map(|p| {
@@ -241,7 +241,10 @@ impl KindAdapter for Instance {
         let have_r = super::one(self, cx, id).await?;
         let have: InstanceSpec = parse(cx, Kind::Instance, &have_r.spec)?;
         let mut changes = converge_tags(cx, id, want, &have_r).await?;
-        if let Some(check) = s.source_dest_check.filter(|c| Some(*c) != have.source_dest_check) {
+        if let Some(check) = s
+            .source_dest_check
+            .filter(|c| Some(*c) != have.source_dest_check)
+        {
             cx.ec2(Class::Mutate)
                 .await
                 .modify_instance_attribute()

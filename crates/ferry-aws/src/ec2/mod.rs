@@ -1,8 +1,8 @@
 //! The EC2 kinds (network and compute), one file each, and what they share: tags, filters,
 //! reading typed specs, waiting for states.
 
-pub mod dhcp_options;
 pub mod carry;
+pub mod dhcp_options;
 pub mod elastic_ip;
 pub mod image;
 pub mod instance;

@@ -56,7 +56,12 @@ impl KindAdapter for Volume {
                 // Attached volumes belong to their instance.
                 !matches!(lookup, Lookup::All) || v.attachments().is_empty()
             })
-            .filter(|v| !matches!(v.state(), Some(VolumeState::Deleted | VolumeState::Deleting)))
+            .filter(|v| {
+                !matches!(
+                    v.state(),
+                    Some(VolumeState::Deleted | VolumeState::Deleting)
+                )
+            })
             .collect();
         let ebs_default = if vols.iter().any(|v| v.encrypted().unwrap_or(false)) {
             crate::kms::ebs_default_key(cx).await?
@@ -148,7 +153,9 @@ impl KindAdapter for Volume {
                 .multi_attach_enabled(s.multi_attach)
                 .snapshot_id(&copied)
                 .client_token(carry::client_token(want))
-                .set_tag_specifications(super::tag_spec(ResourceType::Volume, want).map(|t| vec![t]))
+                .set_tag_specifications(
+                    super::tag_spec(ResourceType::Volume, want).map(|t| vec![t]),
+                )
                 .send()
                 .await
                 .map_err(|e| cx.err("CreateVolume", e))?;

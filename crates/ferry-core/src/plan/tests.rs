@@ -503,3 +503,44 @@ fn launch_template_name_taken_in_the_destination_is_a_conflict() {
     let item = p.item(&Key::new(Kind::LaunchTemplate, "lt-1")).unwrap();
     assert_eq!(item.action, Action::Create, "{}", item.reason);
 }
+
+#[test]
+fn iam_references_resolve_to_themselves_when_only_the_region_changes() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            res(
+                Kind::IamInstanceProfile,
+                "web",
+                "web",
+                json!({"role": null}),
+            ),
+            res(
+                Kind::Instance,
+                "i-1",
+                "web",
+                json!({"instance_profile": {"$ref": "iam_instance_profile/web"}}),
+            ),
+        ],
+    );
+    let dst = snap(side("111111111111", "eu-west-1"), &[], vec![]);
+    let p = build(&src, &dst, &input());
+    let profile = p.item(&Key::new(Kind::IamInstanceProfile, "web")).unwrap();
+    assert_eq!(profile.action, Action::Skip);
+    let inst = p.item(&Key::new(Kind::Instance, "i-1")).unwrap();
+    assert_eq!(inst.action, Action::Create, "{}", inst.reason);
+    let t = Translator {
+        source: &src.side,
+        dest: &dst.side,
+        zones: &BTreeMap::new(),
+        dest_zones: &[],
+        mapping: &Mapping::default(),
+    };
+    let out = t.spec(&inst.resource.spec);
+    assert!(out.is_complete());
+    assert_eq!(
+        out.value["instance_profile"]["$ref"],
+        "iam_instance_profile/web"
+    );
+}
