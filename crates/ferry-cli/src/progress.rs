@@ -52,6 +52,11 @@ pub fn line(e: &Event) -> Option<String> {
         Event::Stranded { node, because } => {
             format!("{:<14} {node} (needs {because}, which failed)", "not run")
         }
+        // KMS keeps a deleted key for a waiting period (7 days at least).
+        Event::Deleted { key, dest_id } if key.starts_with("kms_key/") => format!(
+            "{:<14} {dest_id} (from {key}): scheduled for deletion in 7 days",
+            "deleted"
+        ),
         Event::Deleted { key, dest_id } => format!("{:<14} {dest_id} (from {key})", "deleted"),
         Event::Restored { key, dest_id } => format!(
             "{:<14} {dest_id} (AWS default mapped from {key})",

@@ -507,6 +507,9 @@ fn detect_conflicts(
             } else if !source_keys.contains(d) && !known.contains(d) {
                 let why = if source.get(d).is_some() {
                     "out of scope"
+                } else if d.kind == Kind::KeyPair {
+                    // Deleted after launch: EC2 has no public key to import.
+                    "not in the source account, so no public key is available to import (ferry never handles private keys); import the public key in the destination and drop the instance from [scope], or relaunch it with another key"
                 } else {
                     "not in the source estate"
                 };

@@ -237,19 +237,58 @@ fn spec_of(
     }
 }
 
+/// The Marketplace product codes of an image (none when it is gone).
+async fn product_codes_of(cx: &Side, image: &str) -> Result<Vec<String>> {
+    let out = cx
+        .ec2(Class::Read)
+        .await
+        .describe_image_attribute()
+        .image_id(image)
+        .attribute(aws_sdk_ec2::types::ImageAttributeName::ProductCodes)
+        .send()
+        .await;
+    match out.map_err(|e| cx.err("DescribeImageAttribute", e)) {
+        Ok(o) => Ok(o
+            .product_codes()
+            .iter()
+            .filter_map(|p| p.product_code_id().map(String::from))
+            .collect()),
+        Err(e) if e.is_not_found() || e.code() == Some("AuthFailure") => Ok(vec![]),
+        Err(e) => Err(e),
+    }
+}
+
 /// The image ferry makes of each standalone instance (source side only).
 async fn instance_images(cx: &Side, only: Option<&[String]>) -> Result<Vec<Resource>> {
     let instances = super::instance::standalone(cx, only).await?;
+    let mut launched_from: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in &instances {
+        if let Some(image) = i.image_id() {
+            if !launched_from.contains_key(image) {
+                launched_from.insert(image.to_string(), product_codes_of(cx, image).await?);
+            }
+        }
+    }
     Ok(instances
         .into_iter()
         .map(|i| {
             let id = i.instance_id().unwrap_or_default().to_string();
+            // An image of an instance keeps the product codes of the image it
+            // was launched from (Marketplace software stays Marketplace).
             let mut product_codes: Vec<String> = i
                 .product_codes()
                 .iter()
                 .filter_map(|p| p.product_code_id().map(String::from))
+                .chain(
+                    i.image_id()
+                        .and_then(|im| launched_from.get(im))
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                )
                 .collect();
             product_codes.sort();
+            product_codes.dedup();
             let spec = ImageSpec {
                 name: format!("ferry-{id}"),
                 description: Some(format!("ferry: image of instance {id}")),
@@ -420,6 +459,7 @@ impl KindAdapter for Image {
     fn actions(&self) -> &'static [&'static str] {
         &[
             "ec2:DescribeImages",
+            "ec2:DescribeImageAttribute",
             "ec2:DescribeSnapshots",
             "ec2:DescribeInstances",
             "ec2:CreateImage",
