@@ -31,12 +31,12 @@ REGION = "us-east-1"
 # --- shared steps -------------------------------------------------------------
 
 
-def build(session, accounts, parts=ce.PARTS, network: bool | None = None, region: str = REGION):
-    """(network ids or None, compute ids) built in the source account."""
+def build(session, accounts, parts=ce.PARTS):
+    """(network ids or None, compute ids) built in the source account; the
+    network estate only when a chosen part needs it."""
     factory = lambda r: session(accounts.source, r)  # noqa: E731
-    chosen = ce.closure(parts)
-    net = estate.build_network_estate(factory, region) if (network or chosen & ce.NEEDS_NETWORK) else None
-    return net, ce.build_compute_estate(factory, region, accounts.source, net, parts)
+    net = estate.build_network_estate(factory, REGION) if ce.closure(parts) & ce.NEEDS_NETWORK else None
+    return net, ce.build_compute_estate(factory, REGION, accounts.source, net, parts)
 
 
 def configure(workdir, accounts, emulator, dst_region: str = REGION, include=None, extra: str = "") -> None:
@@ -206,7 +206,7 @@ def test_compute_estate_reads_back_as_built(built):
     assert alarms["bastion-status-check"]["dimensions"] == {"InstanceId": ids["instance_bastion"]}
 
 
-def _pairing(src_read, dst_read, src_ids, dst_ids, src_net, dst_net) -> dict[str, str]:
+def _pairing(src_ids, dst_ids, src_net, dst_net) -> dict[str, str]:
     """The mapping ferry would report, from two builds of the same estate."""
     out = {f"network/{src_net[k]}": dst_net[k] for k in src_net if k != "pl_s3"}
     skip = {"key_app_arn", "key_pair_ops_public", "instance_builder"}
@@ -232,7 +232,7 @@ def test_compute_estate_two_builds_agree_through_a_mapping(session, accounts, ds
             **({"TagSpecifications": [{"ResourceType": "key-pair", "Tags": key["Tags"]}]} if key.get("Tags") else {}),
         )  # fmt: skip
     src_read, dst_read = ci.read_compute(src, REGION), ci.read_compute(dst, dst_region)
-    ids = _pairing(src_read, dst_read, src_ids, dst_ids, src_net, dst_net)
+    ids = _pairing(src_ids, dst_ids, src_net, dst_net)
 
     flat = ci.flat(ids)
     expected = ci.translate(ci.select(src_read, flat), ids, accounts.source, accounts.destination, REGION, dst_region)
