@@ -145,6 +145,10 @@ def _create_image() -> None:
     AmiBackend.create_image = create_image  # type: ignore[method-assign]
 
 
+# (account, region, ClientToken) -> the image that CopyImage call made.
+_COPY_TOKENS: dict[tuple[str, str, str], str] = {}
+
+
 def _copy_image() -> None:
     # AWS ("Copy an Amazon EC2 AMI", cross-account copying): you can copy an AMI
     # shared with you from SourceRegion into your Region; the copy is yours,
@@ -200,11 +204,18 @@ def _copy_image() -> None:
 
     AmiBackend.copy_image = copy_image  # type: ignore[method-assign]
 
+    # AWS ("Ensuring idempotency in Amazon EC2 API requests"): a repeated
+    # CopyImage with the same ClientToken returns the image the first request
+    # made instead of copying again; moto ignores ClientToken.
     def copy_image_response(self: AmisResponse) -> ActionResult:
         source_image_id = self._get_param("SourceImageId")
         source_region = self._get_param("SourceRegion")
         tags = self._parse_tag_specification()
         self.error_on_dryrun()
+        token = self._get_param("ClientToken")
+        made = _COPY_TOKENS.get((self.ec2_backend.account_id, self.region, token))
+        if token and made in self.ec2_backend.amis:
+            return ActionResult({"ImageId": made})
         image = self.ec2_backend.copy_image(
             source_image_id,
             source_region,
@@ -215,6 +226,8 @@ def _copy_image() -> None:
         )
         image.add_tags(tags.get("image", {}))
         image.ebs_snapshot.add_tags(tags.get("snapshot", {}))
+        if token:
+            _COPY_TOKENS[(self.ec2_backend.account_id, self.region, token)] = image.id
         return ActionResult({"ImageId": image.id})
 
     AmisResponse.copy_image = copy_image_response  # type: ignore[method-assign]

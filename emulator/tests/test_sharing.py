@@ -806,3 +806,13 @@ def test_snapshot_of_a_copied_image_cannot_be_deleted(aws, owner, grantee):
     copy_id = ec2.copy_image(SourceImageId=image_id, SourceRegion=REGION, Name="copy")["ImageId"]
     code = error_code(ec2.delete_snapshot, SnapshotId=image_snapshot(ec2, copy_id))
     assert code == "InvalidSnapshot.InUse"
+
+
+def test_copy_image_with_the_same_client_token_copies_once(aws, owner):
+    ec2 = aws("ec2", owner)
+    image_id = make_image(ec2)
+    first = ec2.copy_image(SourceImageId=image_id, SourceRegion=REGION, Name="once", ClientToken="t-1")
+    again = ec2.copy_image(SourceImageId=image_id, SourceRegion=REGION, Name="once", ClientToken="t-1")
+    assert first["ImageId"] == again["ImageId"]
+    other = ec2.copy_image(SourceImageId=image_id, SourceRegion=REGION, Name="twice", ClientToken="t-2")
+    assert other["ImageId"] != first["ImageId"]

@@ -45,9 +45,11 @@ impl AwsError {
         }
     }
 
+    /// Gone: not found, or (images) deregistered and no longer available.
     pub fn is_not_found(&self) -> bool {
-        self.code()
-            .is_some_and(|c| c.contains("NotFound") || c == "NoSuchEntity")
+        self.code().is_some_and(|c| {
+            c.contains("NotFound") || c == "NoSuchEntity" || c == "InvalidAMIID.Unavailable"
+        })
     }
 
     pub fn is_dependency_violation(&self) -> bool {
@@ -153,5 +155,27 @@ pub trait HttpStatus {
 impl HttpStatus for aws_smithy_runtime_api::http::Response {
     fn status_code(&self) -> u16 {
         self.status().as_u16()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_code(code: &str) -> AwsError {
+        AwsError::Api {
+            side: "source",
+            op: "DeregisterImage",
+            code: Some(code.into()),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn gone_covers_deregistered_images() {
+        assert!(with_code("InvalidAMIID.NotFound").is_not_found());
+        assert!(with_code("InvalidAMIID.Unavailable").is_not_found());
+        assert!(with_code("NoSuchEntity").is_not_found());
+        assert!(!with_code("InvalidParameterValue").is_not_found());
     }
 }

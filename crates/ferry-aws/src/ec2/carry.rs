@@ -39,6 +39,16 @@ impl Opened {
         Ok(())
     }
 
+    /// Withdraws everything whether the copy worked or not, then gives the
+    /// copy's result (its error first). A failure to withdraw leaves the
+    /// temporaries recorded for the engine's sweep.
+    pub async fn finish<T>(self, copy: &CopyCx, dest: &Side, result: Result<T>) -> Result<T> {
+        let withdrawn = self.withdraw(copy, dest).await;
+        let value = result?;
+        withdrawn?;
+        Ok(value)
+    }
+
     fn push(&mut self, id: i64, t: Temporary, on_source: bool) {
         self.0.push((id, t, on_source));
     }
@@ -369,6 +379,20 @@ pub async fn tag(cx: &Side, id: &str, tags: Vec<Tag>) -> Result<()> {
         .map(|_| ())
         .map_err(|e| cx.err("CreateTags", e))
 }
+
+/// The source-side writes of carrying snapshots (snapshots, volumes).
+pub const SNAPSHOT_SOURCE_ACTIONS: &[&str] = &[
+    "ec2:CreateSnapshot",
+    "ec2:CopySnapshot",
+    "ec2:ModifySnapshotAttribute",
+    "ec2:DeleteSnapshot",
+    "ec2:CreateTags",
+    "kms:CreateGrant",
+    "kms:RevokeGrant",
+    "kms:CreateKey",
+    "kms:TagResource",
+    "kms:ScheduleKeyDeletion",
+];
 
 /// A scratch tag.
 pub fn scratch_tag(of: &str) -> Tag {

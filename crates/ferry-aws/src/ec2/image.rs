@@ -419,12 +419,7 @@ impl KindAdapter for Image {
             Ok::<String, crate::AwsError>(dest_id)
         }
         .await;
-        // Shares go whether the copy worked or not; a failure to withdraw
-        // leaves them recorded for the engine's sweep.
-        let withdrawn = opened.withdraw(copy, cx).await;
-        let dest_id = result?;
-        withdrawn?;
-        Ok(dest_id)
+        opened.finish(copy, cx, result).await
     }
 
     async fn converge(

@@ -122,10 +122,7 @@ impl KindAdapter for Snapshot {
             &mut opened,
         )
         .await;
-        let withdrawn = opened.withdraw(copy, cx).await;
-        let id = result?;
-        withdrawn?;
-        Ok(id)
+        opened.finish(copy, cx, result).await
     }
 
     async fn converge(
@@ -168,17 +165,6 @@ impl KindAdapter for Snapshot {
     }
 
     fn source_actions(&self) -> &'static [&'static str] {
-        &[
-            "ec2:CreateSnapshot",
-            "ec2:CopySnapshot",
-            "ec2:ModifySnapshotAttribute",
-            "ec2:DeleteSnapshot",
-            "ec2:CreateTags",
-            "kms:CreateGrant",
-            "kms:RevokeGrant",
-            "kms:CreateKey",
-            "kms:TagResource",
-            "kms:ScheduleKeyDeletion",
-        ]
+        carry::SNAPSHOT_SOURCE_ACTIONS
     }
 }

@@ -167,10 +167,7 @@ impl KindAdapter for Volume {
             Ok::<String, crate::AwsError>(id)
         }
         .await;
-        let withdrawn = opened.withdraw(copy, cx).await;
-        let id = result?;
-        withdrawn?;
-        Ok(id)
+        opened.finish(copy, cx, result).await
     }
 
     async fn converge(
@@ -220,18 +217,7 @@ impl KindAdapter for Volume {
     }
 
     fn source_actions(&self) -> &'static [&'static str] {
-        &[
-            "ec2:CreateSnapshot",
-            "ec2:CopySnapshot",
-            "ec2:ModifySnapshotAttribute",
-            "ec2:DeleteSnapshot",
-            "ec2:CreateTags",
-            "kms:CreateGrant",
-            "kms:RevokeGrant",
-            "kms:CreateKey",
-            "kms:TagResource",
-            "kms:ScheduleKeyDeletion",
-        ]
+        carry::SNAPSHOT_SOURCE_ACTIONS
     }
 }
 
