@@ -413,7 +413,7 @@ impl KindAdapter for Image {
                 .image_id()
                 .map(String::from)
                 .ok_or_else(|| cx.invalid("CopyImage returned no image id"))?;
-            tag(cx, &dest_id, want).await?;
+            super::carry::tag(cx, &dest_id, super::to_tags(&want.tags)).await?;
             crate::failpoint::hit("image-copy-started");
             super::carry::wait_image(cx, &dest_id).await?;
             Ok::<String, crate::AwsError>(dest_id)
@@ -493,22 +493,6 @@ impl KindAdapter for Image {
             "kms:ScheduleKeyDeletion",
         ]
     }
-}
-
-/// Tags a new image (CopyImage's tag specifications are not honoured everywhere).
-async fn tag(cx: &Side, id: &str, want: &Desired) -> Result<()> {
-    if want.tags.is_empty() {
-        return Ok(());
-    }
-    cx.ec2(Class::Mutate)
-        .await
-        .create_tags()
-        .resources(id)
-        .set_tags(Some(super::to_tags(&want.tags)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| cx.err("CreateTags", e))
 }
 
 /// A source image of our own making, found by its scratch tag (a resumed run
@@ -616,19 +600,7 @@ async fn reencrypt(
         .image_id()
         .map(String::from)
         .ok_or_else(|| src.invalid("CopyImage returned no image id"))?;
-    src.ec2(Class::Mutate)
-        .await
-        .create_tags()
-        .resources(&id)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(super::carry::TAG_SCRATCH)
-                .value(&of)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| src.err("CreateTags", e))?;
+    super::carry::tag(src, &id, vec![super::carry::scratch_tag(&of)]).await?;
     record_scratch(copy, &id).await?;
     Ok(id)
 }
