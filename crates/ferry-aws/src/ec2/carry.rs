@@ -31,7 +31,7 @@ pub struct Opened(Vec<(i64, Temporary, bool)>);
 impl Opened {
     /// Withdraws everything, newest first (shares before the scratch images
     /// and keys they expose).
-    pub async fn withdraw(self, copy: &CopyCx, dest: &Side) -> Result<()> {
+    async fn withdraw(self, copy: &CopyCx, dest: &Side) -> Result<()> {
         for (id, t, on_source) in self.0.into_iter().rev() {
             let side = if on_source { &copy.source } else { dest };
             copy.withdraw(side, id, &t).await?;
@@ -218,8 +218,9 @@ async fn grant_key(copy: &CopyCx, key_id: &str, account: &str, opened: &mut Open
     Ok(())
 }
 
-/// Grants the destination the customer keys of these snapshots; refuses
-/// snapshots under the AWS-managed key (re-encrypt those first).
+/// Grants the destination the customer keys of these encrypted snapshots.
+/// Snapshots under the AWS-managed key must be re-encrypted first (AWS
+/// refuses to share them); callers check with [`uses_default_key`].
 async fn grant_keys(
     copy: &CopyCx,
     snapshots: &[(String, bool, Option<String>)],

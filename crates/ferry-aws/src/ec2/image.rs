@@ -327,8 +327,7 @@ impl KindAdapter for Image {
             .into_iter()
             .filter(|i| {
                 !super::tag_pairs(i.tags()).any(|(k, _)| k == super::carry::TAG_SCRATCH)
-                    && i.state()
-                        .is_none_or(|s| !matches!(s.as_str(), "deregistered" | "failed"))
+                    && is_live(i)
             })
             .collect();
         let keys = encryption(cx, &images).await?;
@@ -495,6 +494,12 @@ impl KindAdapter for Image {
     }
 }
 
+/// Neither failed nor deregistered (a pending copy counts: it will be).
+fn is_live(i: &aws_sdk_ec2::types::Image) -> bool {
+    i.state()
+        .is_none_or(|s| !matches!(s.as_str(), "failed" | "deregistered"))
+}
+
 /// A source image of our own making, found by its scratch tag (a resumed run
 /// reuses what the interrupted one made).
 async fn scratch_image(src: &Side, of: &str) -> Result<Option<String>> {
@@ -513,10 +518,7 @@ async fn scratch_image(src: &Side, of: &str) -> Result<Option<String>> {
     Ok(out
         .images()
         .iter()
-        .find(|i| {
-            i.state()
-                .is_none_or(|s| !matches!(s.as_str(), "failed" | "deregistered"))
-        })
+        .find(|i| is_live(i))
         .and_then(|i| i.image_id())
         .map(String::from))
 }
