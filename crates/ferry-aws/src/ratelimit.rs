@@ -30,6 +30,12 @@ pub enum Class {
     CloudWatchRead,
     /// CloudWatch PutMetricAlarm / DeleteAlarms / TagResource (3 per second).
     CloudWatchMutate,
+    /// Elastic Load Balancing (classic and v2) Describe* calls.
+    ElbRead,
+    /// Elastic Load Balancing Create*, Modify*, Register*, Delete* ...
+    ElbMutate,
+    /// ACM and IAM certificate reads (ferry never writes certificates).
+    CertificateRead,
 }
 
 impl Class {
@@ -47,6 +53,9 @@ impl Class {
             Class::AutoScalingMutate => "autoscaling.mutating",
             Class::CloudWatchRead => "cloudwatch.non_mutating",
             Class::CloudWatchMutate => "cloudwatch.mutating",
+            Class::ElbRead => "elasticloadbalancing.non_mutating",
+            Class::ElbMutate => "elasticloadbalancing.mutating",
+            Class::CertificateRead => "acm.non_mutating",
         }
     }
 
@@ -59,10 +68,12 @@ impl Class {
                 | Class::KmsRead
                 | Class::AutoScalingRead
                 | Class::CloudWatchRead
+                | Class::ElbRead
+                | Class::CertificateRead
         )
     }
 
-    pub const ALL: [Class; 12] = [
+    pub const ALL: [Class; 15] = [
         Class::Read,
         Class::Mutate,
         Class::RunInstances,
@@ -75,6 +86,9 @@ impl Class {
         Class::AutoScalingMutate,
         Class::CloudWatchRead,
         Class::CloudWatchMutate,
+        Class::ElbRead,
+        Class::ElbMutate,
+        Class::CertificateRead,
     ];
 
     /// (burst, refill per second), from AWS's EC2 throttling documentation.
@@ -92,6 +106,12 @@ impl Class {
             Class::AutoScalingMutate => (20, 10.0),
             Class::CloudWatchRead => (9, 9.0),
             Class::CloudWatchMutate => (3, 3.0),
+            // ELB's documented per-account buckets are per API; these sit
+            // under the tightest of them (registration and modify calls).
+            Class::ElbRead => (40, 10.0),
+            Class::ElbMutate => (20, 5.0),
+            // ACM DescribeCertificate: 10 per second.
+            Class::CertificateRead => (10, 10.0),
         }
     }
 }

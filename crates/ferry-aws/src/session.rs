@@ -33,6 +33,9 @@ pub struct Side {
     kms: aws_sdk_kms::Client,
     autoscaling: aws_sdk_autoscaling::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    elb: aws_sdk_elasticloadbalancing::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    acm: aws_sdk_acm::Client,
     limiter: Arc<Limiter>,
     pub calls: Arc<CallCounts>,
 }
@@ -90,6 +93,24 @@ impl Side {
             cfg,
             cw_service,
         );
+        // Both ELB APIs share the "elasticloadbalancing" endpoint; "elbv2"
+        // (the SDK's name) may point v2 elsewhere.
+        let elb_conf = with_endpoint(
+            aws_sdk_elasticloadbalancing::config::Builder::from(&sdk),
+            cfg,
+            "elasticloadbalancing",
+        );
+        let v2_service = if cfg.endpoints.contains_key("elbv2") {
+            "elbv2"
+        } else {
+            "elasticloadbalancing"
+        };
+        let elbv2_conf = with_endpoint(
+            aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk),
+            cfg,
+            v2_service,
+        );
+        let acm_conf = with_endpoint(aws_sdk_acm::config::Builder::from(&sdk), cfg, "acm");
         Ok(Side {
             name,
             info: SideInfo {
@@ -102,6 +123,9 @@ impl Side {
             kms: aws_sdk_kms::Client::from_conf(kms_conf.build()),
             autoscaling: aws_sdk_autoscaling::Client::from_conf(asg_conf.build()),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cw_conf.build()),
+            elb: aws_sdk_elasticloadbalancing::Client::from_conf(elb_conf.build()),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2_conf.build()),
+            acm: aws_sdk_acm::Client::from_conf(acm_conf.build()),
             limiter: Arc::new(limiter),
             calls: Arc::new(CallCounts::default()),
         })
@@ -145,6 +169,25 @@ impl Side {
     pub async fn cloudwatch(&self, class: Class) -> &aws_sdk_cloudwatch::Client {
         self.pace(class).await;
         &self.cloudwatch
+    }
+
+    /// The classic Elastic Load Balancing client (classes ElbRead / ElbMutate).
+    pub async fn elb(&self, class: Class) -> &aws_sdk_elasticloadbalancing::Client {
+        self.pace(class).await;
+        &self.elb
+    }
+
+    /// The Elastic Load Balancing v2 client (Application and Network load
+    /// balancers; classes ElbRead / ElbMutate).
+    pub async fn elbv2(&self, class: Class) -> &aws_sdk_elasticloadbalancingv2::Client {
+        self.pace(class).await;
+        &self.elbv2
+    }
+
+    /// The ACM client (class CertificateRead).
+    pub async fn acm(&self, class: Class) -> &aws_sdk_acm::Client {
+        self.pace(class).await;
+        &self.acm
     }
 
     /// The region's availability zones, for mapping zones across regions.
@@ -218,6 +261,21 @@ impl EndpointBuilder for aws_sdk_autoscaling::config::Builder {
     }
 }
 impl EndpointBuilder for aws_sdk_cloudwatch::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_elasticloadbalancing::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_elasticloadbalancingv2::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_acm::config::Builder {
     fn set_url(self, url: String) -> Self {
         self.endpoint_url(url)
     }

@@ -48,6 +48,7 @@ pub const ENDPOINT_SERVICES: &[&str] = &[
     "cloudwatch",
     "monitoring",
     "kms",
+    "acm",
     "sns",
     "sqs",
     "ssm",
@@ -327,8 +328,8 @@ region = "us-east-1"
 
 # Per-service URLs, e.g. VPC interface endpoints in networks with no internet
 # path. They win over endpoint_url. Accepted services: ec2, sts, iam, s3,
-# elasticloadbalancing, elbv2, autoscaling, cloudwatch, monitoring, kms, sns,
-# sqs, ssm, logs.
+# elasticloadbalancing, elbv2, autoscaling, cloudwatch, monitoring, kms, acm,
+# sns, sqs, ssm, logs.
 # [source.endpoints]
 # ec2 = "https://vpce-0abc-ec2.us-east-1.vpce.amazonaws.com"
 # sts = "https://vpce-0abc-sts.us-east-1.vpce.amazonaws.com"

@@ -40,6 +40,13 @@ pub enum Kind {
     AutoScalingGroup,
     ScalingPolicy,
     MetricAlarm,
+    Certificate,
+    ServerCertificate,
+    TargetGroup,
+    LoadBalancer,
+    Listener,
+    ListenerRule,
+    ClassicLoadBalancer,
     // Referenced only: no adapter yet.
     NetworkInterface,
     TransitGateway,
@@ -48,8 +55,6 @@ pub enum Kind {
     CarrierGateway,
     LocalGateway,
     PrefixList,
-    TargetGroup,
-    ClassicLoadBalancer,
     SnsTopic,
 }
 
@@ -108,6 +113,18 @@ const COMPUTE: &[Kind] = &[
     Kind::MetricAlarm,
 ];
 
+/// Load balancing: what the "elb" and "load_balancing" scope names select.
+/// Certificates come along: listeners cannot be planned without them.
+const LOAD_BALANCING: &[Kind] = &[
+    Kind::Certificate,
+    Kind::ServerCertificate,
+    Kind::TargetGroup,
+    Kind::LoadBalancer,
+    Kind::Listener,
+    Kind::ListenerRule,
+    Kind::ClassicLoadBalancer,
+];
+
 /// Kinds ferry can migrate, in a stable order (also the order of the plan table).
 pub const SUPPORTED: &[Kind] = &[
     Kind::DhcpOptions,
@@ -137,6 +154,13 @@ pub const SUPPORTED: &[Kind] = &[
     Kind::AutoScalingGroup,
     Kind::ScalingPolicy,
     Kind::MetricAlarm,
+    Kind::Certificate,
+    Kind::ServerCertificate,
+    Kind::TargetGroup,
+    Kind::LoadBalancer,
+    Kind::Listener,
+    Kind::ListenerRule,
+    Kind::ClassicLoadBalancer,
 ];
 
 const ALL: &[Kind] = &[
@@ -167,6 +191,13 @@ const ALL: &[Kind] = &[
     Kind::AutoScalingGroup,
     Kind::ScalingPolicy,
     Kind::MetricAlarm,
+    Kind::Certificate,
+    Kind::ServerCertificate,
+    Kind::TargetGroup,
+    Kind::LoadBalancer,
+    Kind::Listener,
+    Kind::ListenerRule,
+    Kind::ClassicLoadBalancer,
     Kind::NetworkInterface,
     Kind::TransitGateway,
     Kind::VpnGateway,
@@ -174,8 +205,6 @@ const ALL: &[Kind] = &[
     Kind::CarrierGateway,
     Kind::LocalGateway,
     Kind::PrefixList,
-    Kind::TargetGroup,
-    Kind::ClassicLoadBalancer,
     Kind::SnsTopic,
 ];
 
@@ -189,6 +218,9 @@ const GROUPS: &[(&str, &[Kind])] = &[
     ("kms", &[Kind::KmsKey]),
     ("autoscaling", AUTOSCALING),
     ("cloudwatch", &[Kind::MetricAlarm]),
+    ("elb", LOAD_BALANCING),
+    ("load_balancing", LOAD_BALANCING),
+    ("acm", &[Kind::Certificate]),
 ];
 
 /// "ec2" is the network layer plus EC2's compute kinds, as the EC2 API is.
@@ -226,6 +258,11 @@ impl Kind {
             Kind::AutoScalingGroup => "autoscaling_group",
             Kind::ScalingPolicy => "scaling_policy",
             Kind::MetricAlarm => "metric_alarm",
+            Kind::Certificate => "certificate",
+            Kind::ServerCertificate => "server_certificate",
+            Kind::LoadBalancer => "load_balancer",
+            Kind::Listener => "listener",
+            Kind::ListenerRule => "listener_rule",
             Kind::NetworkInterface => "network_interface",
             Kind::TransitGateway => "transit_gateway",
             Kind::VpnGateway => "vpn_gateway",
@@ -254,13 +291,19 @@ impl Kind {
             | Kind::IamRole
             | Kind::IamInstanceProfile
             | Kind::IamGroup
-            | Kind::IamUser => "iam",
+            | Kind::IamUser
+            | Kind::ServerCertificate => "iam",
             Kind::KmsKey => "kms",
+            Kind::Certificate => "acm",
             Kind::LaunchConfiguration | Kind::AutoScalingGroup | Kind::ScalingPolicy => {
                 "autoscaling"
             }
             Kind::MetricAlarm => "cloudwatch",
-            Kind::TargetGroup | Kind::ClassicLoadBalancer => "elasticloadbalancing",
+            Kind::TargetGroup
+            | Kind::LoadBalancer
+            | Kind::Listener
+            | Kind::ListenerRule
+            | Kind::ClassicLoadBalancer => "elasticloadbalancing",
             Kind::SnsTopic => "sns",
             _ => "ec2",
         }
@@ -277,7 +320,27 @@ impl Kind {
                     | Kind::LaunchConfiguration
                     | Kind::AutoScalingGroup
                     | Kind::MetricAlarm
+                    | Kind::ClassicLoadBalancer
             )
+    }
+
+    /// Kinds ferry never creates or deletes: their adapters mark every
+    /// resource as a default, and the plan maps each source resource to the
+    /// destination's one with an equal spec. Certificates: their private
+    /// keys never move, so the destination must already hold a certificate
+    /// for the same names.
+    pub fn is_mapped_only(self) -> bool {
+        matches!(self, Kind::Certificate | Kind::ServerCertificate)
+    }
+
+    /// Kinds whose name is unique per account and region although their ID
+    /// is an ARN (load balancers, target groups): a destination resource of
+    /// that name which ferry did not make for this source is a conflict.
+    pub fn unique_name_field(self) -> Option<&'static str> {
+        match self {
+            Kind::LaunchTemplate | Kind::LoadBalancer | Kind::TargetGroup => Some("name"),
+            _ => None,
+        }
     }
 
     /// Spec fields that only say how to create the resource (reboot an
@@ -336,6 +399,11 @@ impl Kind {
             Kind::AutoScalingGroup => "autoScalingGroup",
             Kind::ScalingPolicy => "scalingPolicy",
             Kind::MetricAlarm => "alarm",
+            Kind::Certificate => "certificate",
+            Kind::ServerCertificate => "server-certificate",
+            Kind::LoadBalancer => "loadbalancer",
+            Kind::Listener => "listener",
+            Kind::ListenerRule => "listener-rule",
             Kind::NetworkInterface => "network-interface",
             Kind::TransitGateway => "transit-gateway",
             Kind::VpnGateway => "vpn-gateway",
@@ -512,7 +580,7 @@ mod tests {
             vec![Kind::SecurityGroup]
         );
         assert!(
-            !is_scope_name("target_group"),
+            !is_scope_name("sns_topic"),
             "unsupported kinds are not selectable"
         );
         let ec2 = select(&["ec2".into()], &[]);
@@ -522,5 +590,8 @@ mod tests {
         assert!(compute.contains(&Kind::MetricAlarm) && !compute.contains(&Kind::Vpc));
         assert!(scope_names().contains(&"ec2"));
         assert!(is_scope_name("network"));
+        let lb = select(&["elb".into()], &[]);
+        assert!(lb.contains(&Kind::ListenerRule) && lb.contains(&Kind::Certificate));
+        assert!(!lb.contains(&Kind::Instance));
     }
 }

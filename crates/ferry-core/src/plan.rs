@@ -369,6 +369,15 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
 /// already exists in the destination; otherwise apply finds it after creating
 /// the VPC.
 pub fn find_default<'d>(dest: &'d Snapshot, r: &Resource, t: &Translator) -> Option<&'d str> {
+    if r.key.kind.is_mapped_only() {
+        // The destination's own certificate for the same names.
+        let want = t.spec(&r.spec);
+        return dest
+            .of_kind(r.key.kind)
+            .filter(|d| d.default && d.skip.is_none())
+            .find(|d| d.spec == want.value)
+            .map(|d| d.key.id.as_str());
+    }
     // Only the fields that place a default are translated: its contents may
     // name resources that do not exist yet.
     const PLACING: [&str; 2] = ["vpc", "availability_zone"];
@@ -398,6 +407,9 @@ fn default_reason(r: &Resource) -> String {
         Kind::NetworkAcl => "the default network ACL of the mapped VPC",
         Kind::SecurityGroup => "the default security group of the mapped VPC",
         Kind::InternetGateway => "the internet gateway of the destination's default VPC",
+        Kind::Certificate | Kind::ServerCertificate => {
+            return "mapped to the destination's certificate for the same names (private keys never move)".into()
+        }
         _ => "the destination's default",
     };
     format!("AWS default: mapped to {what}, contents reconciled")
@@ -486,6 +498,42 @@ fn compute_problems(item: &PlanItem, dest: &Snapshot, claimed: &BTreeSet<String>
     out
 }
 
+/// Why a certificate has no counterpart, and what to do about it.
+fn missing_certificate(r: &Resource, dest: &Snapshot) -> String {
+    let names = match (r.spec["domain_name"].as_str(), r.spec["name"].as_str()) {
+        (Some(d), _) => {
+            let alt: Vec<&str> = r.spec["subject_alternative_names"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str())
+                        .filter(|v| *v != d)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if alt.is_empty() {
+                format!("for {d}")
+            } else {
+                format!("for {d} (also {})", alt.join(", "))
+            }
+        }
+        (None, Some(n)) => format!("named {n}"),
+        _ => String::new(),
+    };
+    let (store, place) = if r.key.kind == Kind::Certificate {
+        (
+            "request or import one in ACM",
+            format!(" in {}", dest.side.region),
+        )
+    } else {
+        ("upload one to IAM", String::new())
+    };
+    format!(
+        "the destination account {}{place} has no certificate {names}: ferry never moves private keys; {store} with the same names and plan again, or pass --skip-conflicts to leave out what serves it",
+        dest.side.account
+    )
+}
+
 fn detect_conflicts(
     items: &mut [PlanItem],
     source: &Snapshot,
@@ -497,6 +545,19 @@ fn detect_conflicts(
 ) {
     let claimed: BTreeSet<&str> = known.iter().map(|(_, d)| d).collect();
     let claimed: BTreeSet<String> = claimed.into_iter().map(String::from).collect();
+    // A certificate nothing in scope serves needs no counterpart.
+    let used: BTreeSet<Key> = items
+        .iter()
+        .filter(|i| i.action.executes())
+        .flat_map(|i| i.depends_on.iter().chain(&i.contents_depend_on).cloned())
+        .collect();
+    for item in items
+        .iter_mut()
+        .filter(|i| i.key.kind.is_mapped_only() && i.action.executes() && !used.contains(&i.key))
+    {
+        item.action = Action::Skip;
+        item.reason = "not served by any listener ferry migrates".into();
+    }
     for item in items.iter_mut().filter(|i| i.action.executes()) {
         let r = &item.resource;
         let mut problems: Vec<String> = vec![];
@@ -585,15 +646,17 @@ fn detect_conflicts(
                         }
                     }
                 }
-                Kind::LaunchTemplate => {
-                    // Template names are unique per account and region.
-                    let name = r.spec["name"].as_str().unwrap_or("");
+                k if k.unique_name_field().is_some() => {
+                    // Names unique per account and region, IDs that differ.
+                    let field = k.unique_name_field().unwrap_or("name");
+                    let name = r.spec[field].as_str().unwrap_or("");
                     if let Some(t) = dest
-                        .of_kind(Kind::LaunchTemplate)
-                        .find(|t| t.spec["name"] == name && !claimed.contains(&t.key.id))
+                        .of_kind(k)
+                        .find(|t| t.spec[field] == name && !claimed.contains(&t.key.id))
                     {
                         problems.push(format!(
-                            "launch template name {name:?} is already taken in the destination by {}",
+                            "{} name {name:?} is already taken in the destination by {}",
+                            k.as_str().replace('_', " "),
                             t.key.id
                         ));
                     }
@@ -610,6 +673,9 @@ fn detect_conflicts(
                 "the destination region has no default VPC to map the source's default VPC to"
                     .into(),
             );
+        }
+        if item.key.kind.is_mapped_only() && item.dest_id.is_none() {
+            problems.push(missing_certificate(r, dest));
         }
         if !problems.is_empty() {
             item.action = Action::Conflict;

@@ -165,6 +165,10 @@ fn default_partition() -> String {
 
 impl SideInfo {
     pub fn arn(&self, key: &Key) -> String {
+        // Kinds keyed by their ARN (load balancers, certificates).
+        if key.id.starts_with("arn:") {
+            return key.id.clone();
+        }
         let region = if key.kind.is_global() {
             ""
         } else {

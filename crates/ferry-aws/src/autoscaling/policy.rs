@@ -20,9 +20,10 @@ use aws_sdk_autoscaling::types::{
     PredefinedMetricSpecification, ScalingPolicy as Raw, StepAdjustment,
     TargetTrackingConfiguration,
 };
+use ferry_core::resource::SideInfo;
 use ferry_core::spec::autoscaling::{
-    CustomizedMetric, MetricDimension, PredefinedMetric, ScalingPolicySpec, StepAdjustmentSpec,
-    TargetTrackingSpec,
+    CustomizedMetric, MetricDimension, PredefinedMetric, ResourceLabel, ScalingPolicySpec,
+    StepAdjustmentSpec, TargetTrackingSpec,
 };
 use ferry_core::spec::{self};
 use ferry_core::{Key, Kind, Ref, Resource};
@@ -56,7 +57,10 @@ async fn list(cx: &Side, group: Option<&str>, name: Option<&str>) -> Result<Vec<
     Ok(out)
 }
 
-fn target_tracking(t: &TargetTrackingConfiguration) -> Result<TargetTrackingSpec, String> {
+fn target_tracking(
+    t: &TargetTrackingConfiguration,
+    side: &SideInfo,
+) -> Result<TargetTrackingSpec, String> {
     let customized_metric = match t.customized_metric_specification() {
         Some(c) if !c.metrics().is_empty() => {
             return Err("target tracking on metric math is not migrated yet".into())
@@ -73,22 +77,30 @@ fn target_tracking(t: &TargetTrackingConfiguration) -> Result<TargetTrackingSpec
                     MetricDimension::new(
                         d.name().unwrap_or_default(),
                         d.value().unwrap_or_default(),
+                        side,
                     )
                 })
                 .collect(),
         }),
         None => None,
     };
+    let predefined_metric = match t.predefined_metric_specification() {
+        Some(p) => Some(PredefinedMetric {
+            metric_type: p
+                .predefined_metric_type()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+            resource_label: match p.resource_label().filter(|l| !l.is_empty()) {
+                Some(l) => Some(ResourceLabel::parse(l, side).ok_or_else(|| {
+                    format!("resource label {l:?} names no load balancer and target group")
+                })?),
+                None => None,
+            },
+        }),
+        None => None,
+    };
     Ok(TargetTrackingSpec {
-        predefined_metric: t
-            .predefined_metric_specification()
-            .map(|p| PredefinedMetric {
-                metric_type: p
-                    .predefined_metric_type()
-                    .map(|m| m.as_str().to_string())
-                    .unwrap_or_default(),
-                resource_label: text(p.resource_label()).map(|l| Ref::new(Kind::TargetGroup, l)),
-            }),
+        predefined_metric,
         customized_metric,
         target_value: t.target_value().unwrap_or_default(),
         disable_scale_in: t.disable_scale_in().unwrap_or(false),
@@ -96,13 +108,16 @@ fn target_tracking(t: &TargetTrackingConfiguration) -> Result<TargetTrackingSpec
 }
 
 /// A policy's spec, or why it cannot be migrated.
-fn to_spec(p: &Raw) -> (ScalingPolicySpec, Option<String>) {
+fn to_spec(p: &Raw, side: &SideInfo) -> (ScalingPolicySpec, Option<String>) {
     let policy_type = p.policy_type().unwrap_or("SimpleScaling").to_string();
     let mut skip = None;
     if policy_type == "PredictiveScaling" {
         skip = Some("predictive scaling policies are not migrated yet".to_string());
     }
-    let target = match p.target_tracking_configuration().map(target_tracking) {
+    let target = match p
+        .target_tracking_configuration()
+        .map(|t| target_tracking(t, side))
+    {
         Some(Ok(t)) => Some(t),
         Some(Err(why)) => {
             skip = Some(why);
@@ -139,10 +154,10 @@ fn to_spec(p: &Raw) -> (ScalingPolicySpec, Option<String>) {
     (s, skip)
 }
 
-fn resources(raw: &[Raw]) -> Vec<Resource> {
+fn resources(raw: &[Raw], side: &SideInfo) -> Vec<Resource> {
     raw.iter()
         .map(|p| {
-            let (s, skip) = to_spec(p);
+            let (s, skip) = to_spec(p, side);
             let mut r = Resource::with_tags(
                 Key::new(Kind::ScalingPolicy, p.policy_arn().unwrap_or_default()),
                 spec::to_value(&s),
@@ -160,7 +175,7 @@ fn tracking_config(t: &TargetTrackingSpec) -> TargetTrackingConfiguration {
         .set_predefined_metric_specification(t.predefined_metric.as_ref().map(|p| {
             PredefinedMetricSpecification::builder()
                 .predefined_metric_type(MetricType::from(p.metric_type.as_str()))
-                .set_resource_label(p.resource_label.as_ref().map(|r| r.id().to_string()))
+                .set_resource_label(p.resource_label.as_ref().map(ResourceLabel::label))
                 .build()
         }))
         .set_customized_metric_specification(t.customized_metric.as_ref().map(|c| {
@@ -264,7 +279,7 @@ impl KindAdapter for ScalingPolicy {
                 }
             }
         };
-        Ok(resources(&raw))
+        Ok(resources(&raw, &cx.info))
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
@@ -330,6 +345,14 @@ mod tests {
     use super::*;
     use aws_sdk_autoscaling::types::PredefinedMetricSpecification;
 
+    fn side() -> SideInfo {
+        SideInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+        }
+    }
+
     const ARN: &str = "arn:aws:autoscaling:us-east-1:111111111111:scalingPolicy:u:autoScalingGroupName/web:policyName/cpu";
 
     #[test]
@@ -350,7 +373,7 @@ mod tests {
                     .build(),
             )
             .build();
-        let (s, skip) = to_spec(&p);
+        let (s, skip) = to_spec(&p, &side());
         assert!(skip.is_none());
         assert_eq!(s.group, Ref::new(Kind::AutoScalingGroup, "web"));
         let t = s.target_tracking.as_ref().unwrap();
@@ -359,14 +382,14 @@ mod tests {
             "ASGAverageCPUUtilization"
         );
         let again = tracking_config(t);
-        assert_eq!(target_tracking(&again).unwrap(), *t);
-        let r = resources(&[p]);
+        assert_eq!(target_tracking(&again, &side()).unwrap(), *t);
+        let r = resources(&[p], &side());
         assert_eq!(r[0].key.id, ARN);
         assert_eq!(r[0].name.as_deref(), Some("cpu"));
     }
 
     #[test]
-    fn custom_metrics_name_their_group_and_alb_labels_conflict() {
+    fn custom_metrics_name_their_group_and_alb_labels_their_balancer() {
         let t = TargetTrackingConfiguration::builder()
             .customized_metric_specification(
                 CustomizedMetricSpecification::builder()
@@ -389,11 +412,25 @@ mod tests {
             )
             .target_value(10.0)
             .build();
-        let s = target_tracking(&t).unwrap();
+        let s = target_tracking(&t, &side()).unwrap();
         let v = serde_json::to_value(&s).unwrap();
         let refs = ferry_core::resource::refs_in(&v);
         assert!(refs.contains(&Key::new(Kind::AutoScalingGroup, "web")));
-        assert!(refs.contains(&Key::new(Kind::TargetGroup, "app/lb/1/targetgroup/tg/2")));
+        let prefix = "arn:aws:elasticloadbalancing:us-east-1:111111111111:";
+        assert!(refs.contains(&Key::new(
+            Kind::TargetGroup,
+            format!("{prefix}targetgroup/tg/2")
+        )));
+        assert!(refs.contains(&Key::new(
+            Kind::LoadBalancer,
+            format!("{prefix}loadbalancer/app/lb/1")
+        )));
+        assert_eq!(
+            tracking_config(&s)
+                .predefined_metric_specification()
+                .and_then(|p| p.resource_label()),
+            Some("app/lb/1/targetgroup/tg/2")
+        );
     }
 
     #[test]
@@ -403,6 +440,6 @@ mod tests {
             .policy_name("forecast")
             .policy_type("PredictiveScaling")
             .build();
-        assert!(to_spec(&p).1.unwrap().contains("predictive"));
+        assert!(to_spec(&p, &side()).1.unwrap().contains("predictive"));
     }
 }

@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, MetricAlarm as Raw, StandardUnit, Statistic, Tag,
 };
+use ferry_core::resource::SideInfo;
 use ferry_core::spec::autoscaling::{
     AlarmAction, DimensionValue, MetricAlarmSpec, MetricDimension,
 };
@@ -99,7 +100,7 @@ struct Read {
     skip: Option<String>,
 }
 
-fn to_spec(a: &Raw) -> Read {
+fn to_spec(a: &Raw, side: &SideInfo) -> Read {
     let mut skip = None;
     let mut actions = |arns: &[String]| -> Vec<AlarmAction> {
         arns.iter()
@@ -131,7 +132,13 @@ fn to_spec(a: &Raw) -> Read {
     let dimensions: Vec<MetricDimension> = a
         .dimensions()
         .iter()
-        .map(|d| MetricDimension::new(d.name().unwrap_or_default(), d.value().unwrap_or_default()))
+        .map(|d| {
+            MetricDimension::new(
+                d.name().unwrap_or_default(),
+                d.value().unwrap_or_default(),
+                side,
+            )
+        })
         .collect();
     let notes = dimensions
         .iter()
@@ -176,7 +183,7 @@ async fn read(cx: &Side, lookup: &Lookup) -> Result<Vec<(String, Resource)>> {
     for a in list(cx, lookup).await? {
         let arn = a.alarm_arn().unwrap_or_default().to_string();
         let tags = tags(cx, &arn).await?;
-        let r = to_spec(&a);
+        let r = to_spec(&a, &cx.info);
         let mut res = Resource::with_tags(
             Key::new(Kind::MetricAlarm, a.alarm_name().unwrap_or_default()),
             spec::to_value(&r.spec),
@@ -347,6 +354,14 @@ mod tests {
     use aws_sdk_cloudwatch::types::MetricDataQuery;
     use ferry_core::Ref;
 
+    fn side() -> SideInfo {
+        SideInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+        }
+    }
+
     const POLICY: &str = "arn:aws:autoscaling:us-east-1:111111111111:scalingPolicy:u:autoScalingGroupName/web:policyName/up";
 
     fn alarm(name: &str) -> aws_sdk_cloudwatch::types::builders::MetricAlarmBuilder {
@@ -374,7 +389,7 @@ mod tests {
             .alarm_actions(POLICY)
             .ok_actions("arn:aws:automate:us-east-1:ec2:stop")
             .build();
-        let r = to_spec(&a);
+        let r = to_spec(&a, &side());
         assert!(r.skip.is_none());
         assert_eq!(
             r.spec.alarm_actions,
@@ -398,18 +413,27 @@ mod tests {
         let tt = alarm("TargetTracking-web-AlarmHigh-1234")
             .alarm_actions(POLICY)
             .build();
-        assert!(to_spec(&tt).skip.unwrap().contains("target tracking"));
+        assert!(to_spec(&tt, &side())
+            .skip
+            .unwrap()
+            .contains("target tracking"));
         let math = alarm("math")
             .metrics(MetricDataQuery::builder().id("m1").build())
             .build();
-        assert!(to_spec(&math).skip.unwrap().contains("metric math"));
+        assert!(to_spec(&math, &side())
+            .skip
+            .unwrap()
+            .contains("metric math"));
         let lambda = alarm("fn")
             .alarm_actions("arn:aws:lambda:us-east-1:111111111111:function:f")
             .build();
-        assert!(to_spec(&lambda).skip.unwrap().contains("lambda"));
+        assert!(to_spec(&lambda, &side()).skip.unwrap().contains("lambda"));
         let sns = alarm("notify")
             .alarm_actions("arn:aws:sns:us-east-1:111111111111:ops")
             .build();
-        assert!(to_spec(&sns).skip.is_none(), "a conflict, not a skip");
+        assert!(
+            to_spec(&sns, &side()).skip.is_none(),
+            "a conflict, not a skip"
+        );
     }
 }

@@ -16,7 +16,7 @@
 
 use super::compute::{BlockDevice, ImageRef, MetadataOptions};
 use crate::kind::Kind;
-use crate::resource::Ref;
+use crate::resource::{Ref, SideInfo};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -217,6 +217,42 @@ impl AutoScalingGroupSpec {
     }
 }
 
+/// The tail of a load balancer's or target group's ARN, as metrics and
+/// scaling policies name them: `app/web/50dc..` for a load balancer,
+/// `targetgroup/web/73e2..` for a target group. Other references: their ID.
+pub fn elb_arn_suffix(r: &Ref) -> &str {
+    let id = r.id();
+    match r.key.kind {
+        Kind::LoadBalancer | Kind::TargetGroup if id.starts_with("arn:") => {
+            let resource = id.splitn(6, ':').nth(5).unwrap_or(id);
+            resource.strip_prefix("loadbalancer/").unwrap_or(resource)
+        }
+        _ => id,
+    }
+}
+
+/// The reference an ARN tail names in `side`: the inverse of
+/// [`elb_arn_suffix`]. `None` when the text is no such tail.
+pub fn elb_ref_from_suffix(suffix: &str, side: &SideInfo) -> Option<Ref> {
+    let arn = |resource: &str| {
+        format!(
+            "arn:{}:elasticloadbalancing:{}:{}:{resource}",
+            side.partition, side.region, side.account
+        )
+    };
+    let parts: Vec<&str> = suffix.split('/').collect();
+    match parts.as_slice() {
+        ["targetgroup", name, id] if !name.is_empty() && !id.is_empty() => {
+            Some(Ref::new(Kind::TargetGroup, arn(suffix)))
+        }
+        ["app" | "net" | "gwy", name, id] if !name.is_empty() && !id.is_empty() => Some(Ref::new(
+            Kind::LoadBalancer,
+            arn(&format!("loadbalancer/{suffix}")),
+        )),
+        _ => None,
+    }
+}
+
 /// The value of a metric dimension: a reference when it names a resource
 /// ferry migrates (the alarm then follows it to the destination), the
 /// literal value otherwise.
@@ -234,18 +270,28 @@ pub struct MetricDimension {
 }
 
 impl MetricDimension {
-    /// A dimension as CloudWatch reports it: the values of the dimensions
-    /// that name migrated kinds become references.
-    pub fn new(name: &str, value: &str) -> MetricDimension {
+    /// A dimension as CloudWatch reports it in `side`: the values of the
+    /// dimensions that name migrated kinds become references. Load
+    /// balancers and target groups are named by the tail of their ARN
+    /// (`app/web/50dc6c495c0c9188`), which is completed into the ARN they
+    /// are keyed by.
+    pub fn new(name: &str, value: &str, side: &SideInfo) -> MetricDimension {
         let kind = match name {
             "AutoScalingGroupName" => Some(Kind::AutoScalingGroup),
             "InstanceId" => Some(Kind::Instance),
             "VolumeId" => Some(Kind::Volume),
             "ImageId" => Some(Kind::Image),
+            "LoadBalancerName" => Some(Kind::ClassicLoadBalancer),
             _ => None,
         };
         let value = match kind {
             Some(k) if !value.is_empty() => DimensionValue::Ref(Ref::new(k, value)),
+            None if matches!(name, "LoadBalancer" | "TargetGroup") => {
+                match elb_ref_from_suffix(value, side) {
+                    Some(r) => DimensionValue::Ref(r),
+                    None => DimensionValue::Literal(value.to_string()),
+                }
+            }
             _ => DimensionValue::Literal(value.to_string()),
         };
         MetricDimension {
@@ -257,7 +303,7 @@ impl MetricDimension {
     /// The value to send (a translated reference names the destination).
     pub fn value(&self) -> &str {
         match &self.value {
-            DimensionValue::Ref(r) => r.id(),
+            DimensionValue::Ref(r) => elb_arn_suffix(r),
             DimensionValue::Literal(s) => s,
         }
     }
@@ -276,11 +322,36 @@ pub struct StepAdjustmentSpec {
 pub struct PredefinedMetric {
     /// "ASGAverageCPUUtilization", "ALBRequestCountPerTarget", ...
     pub metric_type: String,
-    /// The load balancer and target group an ALB metric is about: a
-    /// reference to `target_group/<label>` (not migrated yet, so the plan
-    /// reports the policy as a conflict).
+    /// The load balancer and target group an ALB metric is about.
     #[serde(default)]
-    pub resource_label: Option<Ref>,
+    pub resource_label: Option<ResourceLabel>,
+}
+
+/// `app/<lb name>/<id>/targetgroup/<tg name>/<id>`, as references to both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceLabel {
+    pub load_balancer: Ref,
+    pub target_group: Ref,
+}
+
+impl ResourceLabel {
+    /// Reads a label of `side`; `None` when it is not of that form.
+    pub fn parse(label: &str, side: &SideInfo) -> Option<ResourceLabel> {
+        let at = label.find("/targetgroup/")?;
+        Some(ResourceLabel {
+            load_balancer: elb_ref_from_suffix(&label[..at], side)?,
+            target_group: elb_ref_from_suffix(&label[at + 1..], side)?,
+        })
+    }
+
+    /// The label to send (translated references name the destination).
+    pub fn label(&self) -> String {
+        format!(
+            "{}/{}",
+            elb_arn_suffix(&self.load_balancer),
+            elb_arn_suffix(&self.target_group)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -459,9 +530,30 @@ mod tests {
     use crate::resource::refs_in;
     use serde_json::json;
 
+    fn side() -> SideInfo {
+        SideInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+        }
+    }
+
+    #[test]
+    fn resource_labels_name_both_resources_and_read_back() {
+        let l = ResourceLabel::parse("app/web/1a/targetgroup/tg/2b", &side()).unwrap();
+        assert_eq!(l.load_balancer.key.kind, Kind::LoadBalancer);
+        assert_eq!(
+            l.target_group.id(),
+            "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/tg/2b"
+        );
+        assert_eq!(l.label(), "app/web/1a/targetgroup/tg/2b");
+        assert!(ResourceLabel::parse("nonsense", &side()).is_none());
+    }
+
     #[test]
     fn dimensions_naming_migrated_kinds_are_references() {
-        let d = MetricDimension::new("AutoScalingGroupName", "web");
+        let side = side();
+        let d = MetricDimension::new("AutoScalingGroupName", "web", &side);
         assert_eq!(
             d.value,
             DimensionValue::Ref(Ref::new(Kind::AutoScalingGroup, "web"))
@@ -471,12 +563,25 @@ mod tests {
             serde_json::to_value(&d).unwrap(),
             json!({"name": "AutoScalingGroupName", "value": {"$ref": "autoscaling_group/web"}})
         );
-        let i = MetricDimension::new("InstanceId", "i-1");
+        let i = MetricDimension::new("InstanceId", "i-1", &side);
         assert_eq!(refs_in(&serde_json::to_value(&i).unwrap()).len(), 1);
-        let lit = MetricDimension::new("LoadBalancer", "app/x/1");
+        let lb = MetricDimension::new("LoadBalancer", "app/x/1", &side);
+        assert_eq!(
+            serde_json::to_value(&lb).unwrap(),
+            json!({"name": "LoadBalancer", "value": {"$ref": "load_balancer/arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/x/1"}})
+        );
+        assert_eq!(lb.value(), "app/x/1");
+        let tg = MetricDimension::new("TargetGroup", "targetgroup/t/2", &side);
+        assert_eq!(tg.value(), "targetgroup/t/2");
+        let lit = MetricDimension::new("LoadBalancer", "odd", &side);
         assert_eq!(
             serde_json::to_value(&lit).unwrap(),
-            json!({"name": "LoadBalancer", "value": "app/x/1"})
+            json!({"name": "LoadBalancer", "value": "odd"})
+        );
+        let classic = MetricDimension::new("LoadBalancerName", "web-elb", &side);
+        assert_eq!(
+            classic.value,
+            DimensionValue::Ref(Ref::new(Kind::ClassicLoadBalancer, "web-elb"))
         );
         let back: MetricDimension =
             serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
@@ -652,8 +757,8 @@ mod tests {
             statistic: Some("Average".into()),
             extended_statistic: None,
             dimensions: vec![
-                MetricDimension::new("Zeta", "z"),
-                MetricDimension::new("AutoScalingGroupName", "web"),
+                MetricDimension::new("Zeta", "z", &side()),
+                MetricDimension::new("AutoScalingGroupName", "web", &side()),
             ],
             period: 60,
             evaluation_periods: 2,

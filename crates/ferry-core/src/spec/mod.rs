@@ -280,6 +280,7 @@ pub struct IamUserSpec {
 
 pub mod autoscaling;
 pub mod compute;
+pub mod loadbalancing;
 pub mod templates;
 
 /// Serialises a typed spec into the JSON a [`crate::Resource`] carries.
