@@ -3,9 +3,12 @@
 //! per kind, registered in [`ADAPTERS`] so adding a kind is one new file and
 //! one line there.
 
+pub mod acm;
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;
+pub mod elb;
+pub mod elbv2;
 pub mod error;
 pub mod failpoint;
 pub mod iam;

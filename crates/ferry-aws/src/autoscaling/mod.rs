@@ -47,8 +47,12 @@ pub fn gone_ok(r: Result<()>) -> Result<()> {
 
 /// The source ID inside a `ferry:source` value (`arn:...:<arn type>/<id>`,
 /// see `SideInfo::arn`): kinds here keep their names, so the name is what
-/// to look for in the destination.
+/// to look for in the destination. Scaling policies are keyed by their ARN,
+/// which is then the whole value.
 pub fn id_in_source_arn(arn: &str, kind: Kind) -> Option<&str> {
+    if kind == Kind::ScalingPolicy && policy_arn_parts(arn).is_some() {
+        return Some(arn);
+    }
     arn.split_once(&format!(":{}/", kind.arn_type()))
         .map(|(_, id)| id)
         .filter(|id| !id.is_empty())
@@ -164,14 +168,10 @@ mod tests {
     fn policy_arns_name_their_group_and_policy() {
         assert_eq!(policy_arn_parts(POLICY), Some(("web", "scale-out")));
         assert_eq!(policy_arn_parts("arn:aws:sns:us-east-1:1:t"), None);
-        // The ferry:source value of a policy wraps the source policy ARN.
-        let wrapped = format!("arn:aws:autoscaling:us-east-1:111111111111:scalingPolicy/{POLICY}");
+        // The ferry:source value of a policy is the source policy ARN.
+        assert_eq!(id_in_source_arn(POLICY, Kind::ScalingPolicy), Some(POLICY));
         assert_eq!(
-            id_in_source_arn(&wrapped, Kind::ScalingPolicy),
-            Some(POLICY)
-        );
-        assert_eq!(
-            policy_arn_parts(id_in_source_arn(&wrapped, Kind::ScalingPolicy).unwrap()),
+            policy_arn_parts(id_in_source_arn(POLICY, Kind::ScalingPolicy).unwrap()),
             Some(("web", "scale-out"))
         );
     }

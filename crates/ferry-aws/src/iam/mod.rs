@@ -9,6 +9,7 @@ pub mod instance_profile;
 pub mod policy;
 pub mod principal;
 pub mod role;
+pub mod server_certificate;
 pub mod user;
 
 use crate::ratelimit::Class;

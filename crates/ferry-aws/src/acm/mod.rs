@@ -1,0 +1,3 @@
+//! AWS Certificate Manager.
+
+pub mod certificate;

@@ -1,0 +1,3 @@
+//! Classic Elastic Load Balancing.
+
+pub mod classic_load_balancer;
