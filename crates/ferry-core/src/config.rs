@@ -348,7 +348,9 @@ region = "eu-west-1"
 
 # What to replicate. Default: every kind ferry supports.
 [scope]
-# Kinds or services to replicate; an empty list means everything.
+# Kinds or services to replicate; an empty list means everything. Services:
+# vpc (or network), ec2, iam, kms, compute, autoscaling, cloudwatch,
+# elb (or load_balancing), acm; kinds: vpc, subnet, instance, target_group...
 # include = ["vpc", "security_group"]
 # Kinds or services to leave out (applied after include).
 # exclude = ["vpc_peering"]

@@ -358,9 +358,10 @@ fn desired(
 }
 
 /// Whether a default's previous contents must be kept for rollback: yes,
-/// unless it belongs to a VPC ferry made (rollback deletes that whole VPC).
+/// unless it belongs to a VPC ferry made (rollback deletes that whole VPC),
+/// or it is of a kind ferry never changes (certificates).
 fn keeps_prior(ex: &Exec, item: &PlanItem) -> bool {
-    if !item.resource.default {
+    if !item.resource.default || item.key.kind.is_mapped_only() {
         return false;
     }
     let Some(vpc) = item.resource.spec["vpc"]["$ref"]

@@ -6,10 +6,11 @@
 //!
 //! Groups keep their names in the destination and carry ferry's tags, which
 //! never propagate to the instances they launch (those are the group's,
-//! not ferry's). Target groups and classic load balancers are references to
-//! kinds ferry does not migrate yet, so the plan reports such a group as a
-//! conflict; converge therefore never attaches load balancing. Groups with
-//! a mixed instances policy or a placement group are skipped with a reason.
+//! not ferry's). Target groups and classic load balancers are references,
+//! so the group is created after them, attached to their destination
+//! twins (which then register its instances, as AWS does for attachments),
+//! and converge attaches and detaches to match. Groups with a mixed
+//! instances policy or a placement group are skipped with a reason.
 
 use super::{arn_of, arn_ref, gone_ok, is_missing, page_size, text};
 use crate::ec2::{parse, wait_for};
@@ -723,6 +724,74 @@ async fn converge_switches(
     Ok(changes)
 }
 
+fn ids(refs: &[Ref]) -> Vec<String> {
+    refs.iter().map(|r| r.id().to_string()).collect()
+}
+
+/// Target groups and classic load balancers the group is attached to.
+async fn converge_attachments(
+    cx: &Side,
+    id: &str,
+    want: &AutoScalingGroupSpec,
+    have: &AutoScalingGroupSpec,
+) -> Result<Vec<String>> {
+    let mut changes = vec![];
+    let client = cx.autoscaling(Class::AutoScalingMutate).await;
+    let (want_tg, have_tg) = (ids(&want.target_groups), ids(&have.target_groups));
+    let attach = minus(&want_tg, &have_tg);
+    if !attach.is_empty() {
+        client
+            .attach_load_balancer_target_groups()
+            .auto_scaling_group_name(id)
+            .set_target_group_arns(Some(attach.clone()))
+            .send()
+            .await
+            .map_err(|e| cx.err("AttachLoadBalancerTargetGroups", e))?;
+        changes.push(format!("attached to target groups: {}", attach.join(", ")));
+    }
+    let detach = minus(&have_tg, &want_tg);
+    if !detach.is_empty() {
+        client
+            .detach_load_balancer_target_groups()
+            .auto_scaling_group_name(id)
+            .set_target_group_arns(Some(detach.clone()))
+            .send()
+            .await
+            .map_err(|e| cx.err("DetachLoadBalancerTargetGroups", e))?;
+        changes.push(format!(
+            "detached from target groups: {}",
+            detach.join(", ")
+        ));
+    }
+    let (want_lb, have_lb) = (ids(&want.load_balancers), ids(&have.load_balancers));
+    let attach = minus(&want_lb, &have_lb);
+    if !attach.is_empty() {
+        client
+            .attach_load_balancers()
+            .auto_scaling_group_name(id)
+            .set_load_balancer_names(Some(attach.clone()))
+            .send()
+            .await
+            .map_err(|e| cx.err("AttachLoadBalancers", e))?;
+        changes.push(format!("attached to load balancers: {}", attach.join(", ")));
+    }
+    let detach = minus(&have_lb, &want_lb);
+    if !detach.is_empty() {
+        client
+            .detach_load_balancers()
+            .auto_scaling_group_name(id)
+            .set_load_balancer_names(Some(detach.clone()))
+            .send()
+            .await
+            .map_err(|e| cx.err("DetachLoadBalancers", e))?;
+        changes.push(format!(
+            "detached from load balancers: {}",
+            detach.join(", ")
+        ));
+    }
+    Ok(changes)
+}
+
 #[async_trait]
 impl KindAdapter for AutoScalingGroup {
     fn kind(&self) -> Kind {
@@ -755,15 +824,8 @@ impl KindAdapter for AutoScalingGroup {
             cx
         )
         .set_lifecycle_hook_specification_list((!hooks.is_empty()).then_some(hooks))
-        .set_target_group_arns(non_empty(
-            s.target_groups.iter().map(|r| r.id().to_string()).collect(),
-        ))
-        .set_load_balancer_names(non_empty(
-            s.load_balancers
-                .iter()
-                .map(|r| r.id().to_string())
-                .collect(),
-        ))
+        .set_target_group_arns(non_empty(ids(&s.target_groups)))
+        .set_load_balancer_names(non_empty(ids(&s.load_balancers)))
         .set_tags(Some(tags(name, &want.tags, &s.propagate_at_launch)))
         .send()
         .await
@@ -801,6 +863,7 @@ impl KindAdapter for AutoScalingGroup {
         changes
             .extend(converge_actions(cx, id, &s.scheduled_actions, &have.scheduled_actions).await?);
         changes.extend(converge_switches(cx, id, &s, &have).await?);
+        changes.extend(converge_attachments(cx, id, &s, &have).await?);
         Ok(changes)
     }
 
@@ -846,6 +909,12 @@ impl KindAdapter for AutoScalingGroup {
             "autoscaling:ResumeProcesses",
             "autoscaling:EnableMetricsCollection",
             "autoscaling:DisableMetricsCollection",
+            "autoscaling:AttachLoadBalancerTargetGroups",
+            "autoscaling:DetachLoadBalancerTargetGroups",
+            "autoscaling:AttachLoadBalancers",
+            "autoscaling:DetachLoadBalancers",
+            "elasticloadbalancing:RegisterTargets",
+            "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
             "autoscaling:DeleteAutoScalingGroup",
             "ec2:RunInstances",
             "ec2:CreateTags",

@@ -544,3 +544,134 @@ fn iam_references_resolve_to_themselves_when_only_the_region_changes() {
         "iam_instance_profile/web"
     );
 }
+
+const SRC_CERT: &str = "arn:aws:acm:us-east-1:111111111111:certificate/c-1";
+const DST_CERT: &str = "arn:aws:acm:eu-west-1:222222222222:certificate/d-9";
+
+fn cert(arn: &str, domain: &str) -> Resource {
+    default_res(
+        Kind::Certificate,
+        arn,
+        json!({"domain_name": domain, "subject_alternative_names": [domain]}),
+    )
+}
+
+/// A load balancer, its HTTPS listener serving `cert`, and an unused certificate.
+fn https_estate() -> Snapshot {
+    let lb = "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/web/1";
+    snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            cert(SRC_CERT, "www.example.com"),
+            cert(
+                "arn:aws:acm:us-east-1:111111111111:certificate/unused",
+                "old.example.com",
+            ),
+            res(
+                Kind::LoadBalancer,
+                lb,
+                "",
+                json!({"name": "web", "type": "application", "subnets": []}),
+            ),
+            res(
+                Kind::Listener,
+                "arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/web/1/443",
+                "",
+                json!({"load_balancer": {"$ref": format!("load_balancer/{lb}")}, "port": 443,
+                       "certificate": {"$ref": format!("certificate/{SRC_CERT}")}}),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn certificates_map_to_the_destination_one_for_the_same_names() {
+    let src = https_estate();
+    let mut dest = snap(side("222222222222", "eu-west-1"), &[], vec![]);
+    let listener = Key::new(
+        Kind::Listener,
+        "arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/app/web/1/443",
+    );
+
+    // Missing: a conflict that says what to do, spreading to the listener.
+    let p = build(&src, &dest, &input());
+    let c = p.item(&Key::new(Kind::Certificate, SRC_CERT)).unwrap();
+    assert_eq!(c.action, Action::Conflict);
+    assert!(
+        c.reason.contains("has no certificate for www.example.com")
+            && c.reason.contains("request or import one in ACM"),
+        "{}",
+        c.reason
+    );
+    assert_eq!(p.item(&listener).unwrap().action, Action::Conflict);
+    // The load balancer itself still migrates.
+    let lb = p
+        .items
+        .iter()
+        .find(|i| i.key.kind == Kind::LoadBalancer)
+        .unwrap();
+    assert_eq!(lb.action, Action::Create);
+    // A certificate nothing serves needs no counterpart.
+    let unused = p
+        .item(&Key::new(
+            Kind::Certificate,
+            "arn:aws:acm:us-east-1:111111111111:certificate/unused",
+        ))
+        .unwrap();
+    assert_eq!(unused.action, Action::Skip, "{}", unused.reason);
+
+    // Present (same names): mapped, never created, and the listener follows.
+    dest.resources.push(cert(DST_CERT, "www.example.com"));
+    dest.resources.push(cert(
+        "arn:aws:acm:eu-west-1:222222222222:certificate/other",
+        "api.example.com",
+    ));
+    let p = build(&src, &dest, &input());
+    let c = p.item(&Key::new(Kind::Certificate, SRC_CERT)).unwrap();
+    assert_eq!(c.action, Action::Adopt, "{}", c.reason);
+    assert_eq!(c.dest_id.as_deref(), Some(DST_CERT));
+    assert!(c.reason.contains("private keys never move"), "{}", c.reason);
+    assert_eq!(p.item(&listener).unwrap().action, Action::Create);
+
+    // A certificate that is not issued does not count.
+    dest.resources[0].skip = Some("certificate is EXPIRED".into());
+    let p = build(&src, &dest, &input());
+    let c = p.item(&Key::new(Kind::Certificate, SRC_CERT)).unwrap();
+    assert_eq!(c.action, Action::Conflict, "{}", c.reason);
+}
+
+#[test]
+fn load_balancer_and_target_group_names_taken_are_conflicts() {
+    let tg = |arn: &str| {
+        res(
+            Kind::TargetGroup,
+            arn,
+            "",
+            json!({"name": "web", "target_type": "instance"}),
+        )
+    };
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![tg(
+            "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/web/1",
+        )],
+    );
+    let dest = snap(
+        side("222222222222", "us-east-1"),
+        &[],
+        vec![tg(
+            "arn:aws:elasticloadbalancing:us-east-1:222222222222:targetgroup/web/9",
+        )],
+    );
+    let p = build(&src, &dest, &input());
+    let item = &p.items[0];
+    assert_eq!(item.action, Action::Conflict);
+    assert!(
+        item.reason
+            .contains("target group name \"web\" is already taken in the destination by arn:aws:elasticloadbalancing:us-east-1:222222222222:targetgroup/web/9"),
+        "{}",
+        item.reason
+    );
+}

@@ -5,9 +5,9 @@
 //! the dependency and the translator rewrites it: subnets, security groups,
 //! images, key pairs (by name), instance profiles (by name), IAM roles (by
 //! name), scaling policies (by ARN: alarms name them so), and the groups,
-//! instances, volumes and images that metric dimensions name. What ferry
-//! does not migrate yet (target groups, classic load balancers, SNS topics)
-//! is a reference too, so the plan reports the resource as a conflict rather
+//! instances, volumes, images, load balancers and target groups that metric
+//! dimensions name. What ferry does not migrate yet (SNS topics) is a
+//! reference too, so the plan reports the resource as a conflict rather
 //! than copying half of it.
 //!
 //! Lists are kept in a canonical order ([`canonical`] methods) so that two
@@ -191,7 +191,7 @@ pub struct AutoScalingGroupSpec {
     /// Group metrics collected, sorted.
     #[serde(default)]
     pub enabled_metrics: Vec<String>,
-    /// `target_group/<arn>`, sorted (load balancing is not migrated yet).
+    /// `target_group/<arn>`, sorted.
     #[serde(default)]
     pub target_groups: Vec<Ref>,
     /// `classic_load_balancer/<name>`, sorted.
