@@ -129,6 +129,13 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
                 entries.push(e);
                 continue;
             }
+            if r.key.kind.is_mapped_only() {
+                // Never created: what serves it is reported if not migrated.
+                e.status = Status::Skipped;
+                e.note = Some("mapped only for what serves it; nothing migrated does".into());
+                entries.push(e);
+                continue;
+            }
             e.status = Status::NotMigrated;
             entries.push(e);
             continue;
@@ -321,5 +328,33 @@ mod tests {
             .unwrap()
             .differences;
         assert_eq!(d[0].path, "cidr_block");
+    }
+
+    #[test]
+    fn certificates_nothing_migrated_serves_are_not_findings() {
+        let arn = "arn:aws:acm:us-east-1:111111111111:certificate/c-1";
+        let mut cert = res(
+            Kind::Certificate,
+            arn,
+            json!({"domain_name": "old.example.com"}),
+            None,
+        );
+        cert.default = true;
+        let src = snap(side("111111111111"), vec![cert]);
+        let dst = snap(side("222222222222"), vec![]);
+        let kinds: BTreeSet<Kind> = [Kind::Certificate].into();
+        let r = compare(
+            &src,
+            &dst,
+            &VerifyInput {
+                kinds: &kinds,
+                exclude_tags: &Default::default(),
+                exclude_ids: &[],
+                zones: &Default::default(),
+                mapping: &Mapping::new(),
+            },
+        );
+        assert_eq!(r.entries[0].status, Status::Skipped);
+        assert!(r.is_equivalent());
     }
 }
