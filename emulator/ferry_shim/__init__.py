@@ -1,8 +1,9 @@
 """ferry's patch layer ("shim") on moto 5.2.5, loaded by emulator/ferry_moto_server.py.
 
 moto keeps every account's EC2 state apart, so AMIs and snapshots shared with
-another account stay invisible there, and its copies ignore encryption. Each
-patch below adds one behaviour that AWS documents, nothing more; the README's
+another account stay invisible there, and its copies ignore encryption; its
+load balancers lack some of what AWS documents. Each patch below adds one
+behaviour that AWS documents, nothing more; the README's
 "What we add to moto" section lists them with the documentation they follow.
 
     images.py     AMIs shared across accounts; CopyImage (cross-account,
@@ -12,6 +13,10 @@ patch below adds one behaviour that AWS documents, nothing more; the README's
                   from them; CopySnapshot Encrypted/KmsKeyId; snapshot keys;
                   refusal to share snapshots under the AWS managed EBS key
     kms.py        AWS managed keys (alias/aws/...) report KeyManager AWS
+    elb.py        load balancers, listeners, target groups and classic load
+                  balancers as AWS documents them (ARNs, Elastic IPs,
+                  idempotent creation, deletion protection, certificates,
+                  deregistration on termination, classic policies)
     common.py     the share registry, the grantee's view, key helpers
 
 `apply()` installs every patch once; it must run before moto's server starts.
@@ -36,9 +41,10 @@ def apply() -> None:
             f"ferry_shim was written against moto {MOTO_VERSION}, found {moto.__version__}: "
             "re-check every patch in emulator/ferry_shim/ before changing the pin"
         )
-    from . import images, kms, snapshots
+    from . import elb, images, kms, snapshots
 
     kms.apply()
+    elb.apply()
     snapshots.apply()
     images.apply()
     _applied = True
