@@ -119,6 +119,8 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &autoscaling::group::AutoScalingGroup,
     &autoscaling::policy::ScalingPolicy,
     &cloudwatch::alarm::MetricAlarm,
+    &elbv2::listener::Listener,
+    &elbv2::listener_rule::ListenerRule,
 ];
 
 pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {

@@ -268,6 +268,10 @@ pub struct ListenerSpec {
     #[serde(default)]
     pub alpn_policy: Vec<String>,
     pub default_actions: Vec<ActionSpec>,
+    /// Every listener attribute AWS reports (a Network listener's TCP idle
+    /// timeout, an Application listener's response headers...), by key.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl ListenerSpec {
@@ -492,6 +496,7 @@ mod tests {
             extra_certificates: vec![Ref::new(Kind::Certificate, "arn:c2"), cert],
             alpn_policy: vec![],
             default_actions: vec![],
+            attributes: BTreeMap::new(),
         }
         .canonical();
         assert_eq!(
