@@ -119,6 +119,8 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &autoscaling::group::AutoScalingGroup,
     &autoscaling::policy::ScalingPolicy,
     &cloudwatch::alarm::MetricAlarm,
+    &elbv2::target_group::TargetGroup,
+    &elbv2::load_balancer::LoadBalancer,
     &elbv2::listener::Listener,
     &elbv2::listener_rule::ListenerRule,
 ];
