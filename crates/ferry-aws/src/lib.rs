@@ -123,6 +123,9 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &elbv2::load_balancer::LoadBalancer,
     &elbv2::listener::Listener,
     &elbv2::listener_rule::ListenerRule,
+    &acm::certificate::Certificate,
+    &iam::server_certificate::ServerCertificate,
+    &elb::classic_load_balancer::ClassicLoadBalancer,
 ];
 
 pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {

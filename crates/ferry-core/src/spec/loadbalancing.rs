@@ -28,6 +28,16 @@ pub struct CertificateSpec {
     pub subject_alternative_names: Vec<String>,
 }
 
+impl CertificateSpec {
+    /// Names sorted and deduplicated: the same certificate imported twice
+    /// may list them in another order.
+    pub fn canonical(mut self) -> Self {
+        self.subject_alternative_names.sort();
+        self.subject_alternative_names.dedup();
+        self
+    }
+}
+
 /// An IAM server certificate (what classic load balancers often serve),
 /// matched by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
