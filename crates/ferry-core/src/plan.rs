@@ -684,10 +684,14 @@ fn detect_conflicts(
     }
     // Anything that needs a resource that will not exist is a conflict too.
     loop {
-        let blocked: BTreeMap<Key, Action> = items
+        // A certificate's own reason says what to do: it is repeated.
+        let blocked: BTreeMap<Key, (Action, Option<String>)> = items
             .iter()
             .filter(|i| !i.action.executes() && i.dest_id.is_none() && !known.contains(&i.key))
-            .map(|i| (i.key.clone(), i.action))
+            .map(|i| {
+                let why = i.key.kind.is_mapped_only().then(|| i.reason.clone());
+                (i.key.clone(), (i.action, why))
+            })
             .collect();
         let mut changed = false;
         for item in items.iter_mut().filter(|i| i.action.executes()) {
@@ -695,10 +699,13 @@ fn detect_conflicts(
                 .depends_on
                 .iter()
                 .chain(&item.contents_depend_on)
-                .find_map(|d| blocked.get(d).map(|a| (d.clone(), *a)));
-            if let Some((d, a)) = hit {
+                .find_map(|d| blocked.get(d).map(|a| (d.clone(), a.clone())));
+            if let Some((d, (a, why))) = hit {
                 item.action = Action::Conflict;
-                item.reason = format!("depends on {d}, which is planned as {a}");
+                item.reason = match why {
+                    Some(why) => format!("depends on {d}, which is planned as {a}: {why}"),
+                    None => format!("depends on {d}, which is planned as {a}"),
+                };
                 changed = true;
             }
         }

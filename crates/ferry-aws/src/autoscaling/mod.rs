@@ -15,7 +15,7 @@ use crate::{AwsError, Desired, Result, Side};
 use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
 use ferry_core::spec::autoscaling::ArnRef;
 use ferry_core::{Kind, Ref};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Auto Scaling answers a missing group, configuration, policy or action
 /// with `ValidationError` ("AutoScalingGroup name not found - ..."), not a
@@ -102,6 +102,30 @@ pub async fn arn_of(cx: &Side, r: &ArnRef) -> Result<String> {
         }
         ArnRef::Ref(r) => Ok(r.id().to_string()),
     }
+}
+
+/// Every instance some auto scaling group holds. Load balancing leaves them
+/// out of registered targets on both sides: each group registers its own
+/// instances through its attachment, so ferry never registers them.
+pub async fn group_instances(cx: &Side) -> Result<HashSet<String>> {
+    let client = cx.autoscaling(Class::AutoScalingRead).await;
+    let mut pages = client
+        .describe_auto_scaling_groups()
+        .set_max_records(page_size(100))
+        .into_paginator()
+        .send();
+    let mut out = HashSet::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| cx.err("DescribeAutoScalingGroups", e))?;
+        for g in page.auto_scaling_groups() {
+            out.extend(
+                g.instances()
+                    .iter()
+                    .filter_map(|i| i.instance_id().map(String::from)),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// An optional string, with "" read as absent (AWS reports both).

@@ -35,7 +35,7 @@
 //!   source ARN (names are kept) and checks its tag, rather than listing
 //!   every load balancer's tags.
 
-use crate::autoscaling::{id_in_source_arn, tag_changes, tag_lines, text};
+use crate::autoscaling::{group_instances, id_in_source_arn, tag_changes, tag_lines, text};
 use crate::ec2::{gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
@@ -142,32 +142,6 @@ async fn tags_of(cx: &Side, names: &[String]) -> Result<HashMap<String, Vec<(Str
                 })
                 .collect();
             out.insert(d.load_balancer_name().unwrap_or_default().to_string(), tags);
-        }
-    }
-    Ok(out)
-}
-
-/// Every instance an auto scaling group owns: registered by the group's
-/// attachment, so not part of any load balancer's spec.
-async fn group_instances(cx: &Side) -> Result<HashSet<String>> {
-    let client = cx.autoscaling(Class::AutoScalingRead).await;
-    let mut pages = client
-        .describe_auto_scaling_groups()
-        .set_max_records(crate::autoscaling::page_size(100))
-        .into_paginator()
-        .send();
-    let mut out = HashSet::new();
-    while let Some(page) = pages.next().await {
-        for g in page
-            .map_err(|e| cx.err("DescribeAutoScalingGroups", e))?
-            .auto_scaling_groups()
-        {
-            out.extend(
-                g.instances()
-                    .iter()
-                    .filter_map(|i| i.instance_id())
-                    .map(String::from),
-            );
         }
     }
     Ok(out)

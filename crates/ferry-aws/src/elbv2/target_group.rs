@@ -25,7 +25,7 @@
 
 use super::load_balancer::{asked_for, attribute_changes, attribute_line, attribute_map, listed};
 use super::{converge_tags, creation_tags, resource, tags_of};
-use crate::autoscaling::text;
+use crate::autoscaling::{group_instances, text};
 use crate::ec2::{gone_ok, parse, wait_for};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
@@ -96,29 +96,6 @@ async fn health(cx: &Side, arn: &str) -> Result<Vec<TargetHealthDescription>> {
         .await
         .map_err(|e| cx.err("DescribeTargetHealth", e))?;
     Ok(out.target_health_descriptions().to_vec())
-}
-
-/// Every instance some auto scaling group holds: their groups register
-/// them, not ferry.
-async fn group_instances(cx: &Side) -> Result<HashSet<String>> {
-    let client = cx.autoscaling(Class::AutoScalingRead).await;
-    let mut pages = client
-        .describe_auto_scaling_groups()
-        .set_max_records(crate::autoscaling::page_size(100))
-        .into_paginator()
-        .send();
-    let mut out = HashSet::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| cx.err("DescribeAutoScalingGroups", e))?;
-        for g in page.auto_scaling_groups() {
-            out.extend(
-                g.instances()
-                    .iter()
-                    .filter_map(|i| i.instance_id().map(String::from)),
-            );
-        }
-    }
-    Ok(out)
 }
 
 /// A target group's spec and why it cannot be migrated (if so).

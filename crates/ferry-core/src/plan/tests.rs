@@ -604,7 +604,13 @@ fn certificates_map_to_the_destination_one_for_the_same_names() {
         "{}",
         c.reason
     );
-    assert_eq!(p.item(&listener).unwrap().action, Action::Conflict);
+    let l = p.item(&listener).unwrap();
+    assert_eq!(l.action, Action::Conflict);
+    assert!(
+        l.reason.contains("has no certificate for www.example.com"),
+        "{}",
+        l.reason
+    );
     // The load balancer itself still migrates.
     let lb = p
         .items
