@@ -34,9 +34,10 @@ estate.build_network_estate and compute_estate.build_compute_estate:
            image and an auto scaling group of two in those zones attached to
            the load balancer
 
-`import_certificate` makes and imports the same certificate in any account:
-the hard case and the round trips import it in the destination, as a user
-would before migrating (ferry never moves private keys).
+`import_certificates` imports the web tier's certificates (the very same ones)
+in any account: the round trips, the hard case and the demo import them in
+the destination, as a user would before migrating HTTPS listeners (ferry
+never moves private keys).
 
 Every call was checked against moto 5.2.5 in server mode with ferry's shim
 (emulator/ferry_shim/elb.py); MOTO_GAPS lists what moto still does otherwise
@@ -113,11 +114,16 @@ def self_signed_certificate(name: str, alternatives: tuple[str, ...] = ()) -> tu
     return cert.public_bytes(serialization.Encoding.PEM), pem_key
 
 
-def import_certificate(acm, name: str = DOMAIN, alternatives: Iterable[str] = ALTERNATIVE_NAMES, tags: dict[str, str] | None = None) -> str:
+def import_certificate(acm, name: str = DOMAIN, alternatives: Iterable[str] = ALTERNATIVE_NAMES) -> str:
     """Import the self-signed certificate for `name` into ACM; its ARN."""
     cert, key = self_signed_certificate(name, tuple(alternatives))
-    extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
-    return acm.import_certificate(Certificate=cert, PrivateKey=key, **extra)["CertificateArn"]
+    return acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+
+
+def import_certificates(acm) -> dict[str, str]:
+    """The web tier's certificates, imported: {"www": arn, "api": arn}. What
+    a user does in the destination before migrating HTTPS listeners."""
+    return {"www": import_certificate(acm), "api": import_certificate(acm, SNI_DOMAIN, ())}
 
 
 # --- helpers --------------------------------------------------------------------
@@ -151,8 +157,9 @@ def _fixed(status: str, content_type: str, body: str) -> list[dict[str, Any]]:
 
 def build_web(ec2, elbv2, acm, autoscaling, network: dict[str, str], ids: dict[str, str], web_group: str | None = None) -> None:
     vpc, public, private = network["vpc_app"], [network["subnet_public_a"], network["subnet_public_b"]], [network["subnet_private_a"], network["subnet_private_b"]]
-    www = import_certificate(acm, tags={"team": "web"})
-    api = import_certificate(acm, SNI_DOMAIN, ())
+    certificates = import_certificates(acm)
+    www, api = certificates["www"], certificates["api"]
+    acm.add_tags_to_certificate(CertificateArn=www, Tags=[{"Key": "team", "Value": "web"}])
     web = elbv2.create_target_group(
         Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance",
         HealthCheckPath="/health", Matcher={"HttpCode": "200-299"}, HealthCheckIntervalSeconds=15,

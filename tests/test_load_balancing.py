@@ -52,13 +52,6 @@ def configure(workdir, accounts, emulator, dst_region: str = REGION) -> None:
     write_config(workdir, accounts.source, accounts.destination, REGION, dst_region, emulator)
 
 
-def import_certificates(dst, region: str) -> dict[str, str]:
-    """What a user does before migrating HTTPS listeners: import the same
-    certificates in the destination (ferry never moves private keys)."""
-    acm = dst.client("acm", region_name=region)
-    return {"www": le.import_certificate(acm), "api": le.import_certificate(acm, le.SNI_DOMAIN, ())}
-
-
 def assert_same(accounts, src, dst, dst_region: str, ids: dict[str, str], before: dict) -> tuple[dict, dict]:
     """Source and destination load balancing, read independently, agree
     through ferry's mapping record for record, and the destination holds
@@ -233,7 +226,7 @@ def test_round_trip(session, accounts, emulator, workdir, ferry, pattern, dst_re
     parts = PATTERNS[pattern]
     net, ids = build(session, accounts, parts)
     src, dst = session(accounts.source), session(accounts.destination, dst_region)
-    certificates = import_certificates(dst, dst_region) if "web" in parts else {}
+    certificates = le.import_certificates(dst.client("acm", region_name=dst_region)) if "web" in parts else {}
     before, network_before = li.read_lb(dst, dst_region), inv.read_network(dst, dst_region)
     source_before = li.read_lb(src, REGION)
     configure(workdir, accounts, emulator, dst_region)
@@ -288,16 +281,21 @@ def test_names_taken_in_the_destination_are_conflicts(session, accounts, emulato
     destination is a conflict naming what holds it, and apply changes
     nothing."""
     _, ids = build(session, accounts, ["web", "classic"])
-    dst_net = estate.build_network_estate(lambda r: session(accounts.destination, r), REGION)
     dst = session(accounts.destination)
-    elbv2 = dst.client("elbv2")
-    theirs_tg = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=dst_net["vpc_app"])["TargetGroups"][0]["TargetGroupArn"]
-    theirs_lb = elbv2.create_load_balancer(Name="web", Subnets=[dst_net["subnet_public_a"], dst_net["subnet_public_b"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    ec2, elbv2 = dst.client("ec2"), dst.client("elbv2")
+    # The destination's own network, apart from the estate's CIDRs.
+    vpc = ec2.create_vpc(CidrBlock="172.16.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"172.16.{i}.0/24", AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
+    theirs_tg = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    theirs_lb = elbv2.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
     dst.client("elb").create_load_balancer(
         LoadBalancerName="legacy-web", AvailabilityZones=[REGION + "a"],
         Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 22, "InstancePort": 22}],
     )  # fmt: skip
-    import_certificates(dst, REGION)
+    le.import_certificates(dst.client("acm"))
     before = li.read_lb(dst, REGION)
     configure(workdir, accounts, emulator)
 
@@ -360,7 +358,7 @@ def test_https_listener_whose_certificate_is_missing_in_the_destination(session,
     assert not expected.unmapped and li.compare(expected, li.select(dest, flat.values())) == []
 
     # The user imports the certificates: now they map and the listener follows.
-    mine = import_certificates(dst, REGION)
+    mine = le.import_certificates(dst.client("acm"))
     code, items = plan_items(ferry, "--strict")
     assert code == 0, {k: text_of(i) for k, i in items.items() if i["action"] == "conflict"}
     www = items[f"certificate/{ids['cert_www']}"]

@@ -30,6 +30,8 @@ ELBv2 (API reference of each call, and the Elastic Load Balancing user guides):
     in, as instances terminated through TerminateInstances already did.
 
 Classic load balancers:
+  - a load balancer in a VPC lists the zones of its subnets (moto: only the
+    zones CreateLoadBalancer was given, none when it was given subnets);
   - a stickiness policy name is unique per load balancer
     (DuplicatePolicyName), and a policy a listener uses cannot be deleted;
   - registering an instance twice registers it once;
@@ -337,6 +339,17 @@ def _classic() -> None:
 
     ELBBackend.delete_load_balancer_policy = delete_load_balancer_policy  # type: ignore[method-assign]
 
+    create = ELBBackend.create_load_balancer
+
+    def create_load_balancer(self: ELBBackend, name: str, zones: list[str], *args: Any, **kwargs: Any) -> Any:
+        lb = create(self, name, zones, *args, **kwargs)
+        _zones_of_subnets(self, lb)
+        return lb
+
+    ELBBackend.create_load_balancer = create_load_balancer  # type: ignore[method-assign]
+    for method in ("attach_load_balancer_to_subnets", "detach_load_balancer_from_subnets"):
+        setattr(ELBBackend, method, _then_zones(getattr(ELBBackend, method)))
+
     register = ELBBackend.register_instances
 
     def register_instances(self: ELBBackend, load_balancer_name: str, instance_ids: Any, from_autoscaling: bool = False) -> Any:
@@ -374,6 +387,24 @@ def _classic() -> None:
         "create_load_balancer_listeners",
     ):
         setattr(elb_responses.ELBResponse, name, _needs_load_balancer(getattr(elb_responses.ELBResponse, name)))
+
+
+def _zones_of_subnets(backend: ELBBackend, lb: Any) -> None:
+    """A load balancer in a VPC is in the zones of its subnets
+    (LoadBalancerDescription.AvailabilityZones); moto listed only the zones
+    given to CreateLoadBalancer, none when it was given subnets."""
+    if lb.subnets:
+        ec2 = existing(_ec2_backends, backend.account_id, backend.region_name)
+        lb.availability_zones = sorted({ec2.get_subnet(s).availability_zone for s in lb.subnets})
+
+
+def _then_zones(method: Any) -> Any:
+    def changed_subnets(self: ELBBackend, load_balancer_name: str, subnets: list[str]) -> list[str]:
+        out = method(self, load_balancer_name, subnets)
+        _zones_of_subnets(self, self.get_load_balancer(load_balancer_name))
+        return out
+
+    return changed_subnets
 
 
 def _needs_load_balancer(handler: Any) -> Any:

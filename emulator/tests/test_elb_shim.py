@@ -310,3 +310,19 @@ def test_classic_additional_attributes_list_each_key_once(aws, owner):
 def test_classic_calls_on_a_missing_load_balancer_are_not_found(aws, owner, call, params):
     elb = classic(aws, owner)
     assert error_code(getattr(elb, call), LoadBalancerName="missing", **params) == "LoadBalancerNotFound"
+
+
+def test_classic_load_balancer_in_subnets_lists_their_zones(aws, owner):
+    ec2, elb = aws("ec2", owner), aws("elb", owner)
+    _, a, b = vpc_with_subnets(ec2)
+    listeners = [{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}]
+    elb.create_load_balancer(LoadBalancerName="inside", Subnets=[a], Listeners=listeners)
+
+    def zones() -> list[str]:
+        return elb.describe_load_balancers(LoadBalancerNames=["inside"])["LoadBalancerDescriptions"][0]["AvailabilityZones"]
+
+    assert zones() == [f"{REGION}a"]
+    elb.attach_load_balancer_to_subnets(LoadBalancerName="inside", Subnets=[b])
+    assert zones() == [f"{REGION}a", f"{REGION}b"]
+    elb.detach_load_balancer_from_subnets(LoadBalancerName="inside", Subnets=[a])
+    assert zones() == [f"{REGION}b"]
