@@ -319,7 +319,9 @@ def test_https_listener_whose_certificate_is_missing_in_the_destination(session,
     migrates the rest (the load balancer, the target groups, the HTTP
     listener and its rules), and verify reports exactly what was left out.
     Once the user imports the certificate, the plan maps it, and the HTTPS
-    listener serves the destination's certificate."""
+    listener serves the destination's certificate. Drift in the destination
+    afterwards (an attribute, a rule's priority) is what verify reports, and
+    what the next apply puts back."""
     parts = ["web"]
     _, ids = build(session, accounts, parts)
     src, dst = session(accounts.source), session(accounts.destination)
@@ -371,3 +373,16 @@ def test_https_listener_whose_certificate_is_missing_in_the_destination(session,
     assert (https["certificate"], https["extra_certificates"]) == (mine["www"], [mine["api"]])
     assert f":{accounts.destination}:" in https["certificate"]
     assert_same(accounts, src, dst, REGION, m, {kind: {} for kind in li.KINDS})
+
+    # Drift in the destination: verify names it, and apply puts it back.
+    elbv2 = dst.client("elbv2")
+    drifted = {f"load_balancer/{ids['alb_web']}", f"target_group/{ids['tg_web']}", f"listener_rule/{ids['rule_http_office']}"}
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=m[f"load_balancer/{ids['alb_web']}"], Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "30"}])
+    elbv2.modify_target_group_attributes(TargetGroupArn=m[f"target_group/{ids['tg_web']}"], Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "99"}])
+    elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": m[f"listener_rule/{ids['rule_http_office']}"], "Priority": 55}])
+    code, report = verify_report(ferry)
+    assert code == 1 and {e["key"]: e["status"] for e in report if e["status"] != "skipped"} == dict.fromkeys(drifted, "different"), report
+    _, items = plan_items(ferry)
+    assert {k for k, i in items.items() if i["action"] != "skip"} == drifted
+    apply_ok(ferry)
+    verify_ok(ferry)
