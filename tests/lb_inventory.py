@@ -46,10 +46,6 @@ Inventory = dict[str, dict[str, dict[str, Any]]]
 WHOLE_ARNS = ("arn:aws:elasticloadbalancing:", "arn:aws:acm:")
 
 
-def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
-    return ci._tags(items)
-
-
 # --- actions and conditions ---------------------------------------------------------
 
 
@@ -71,15 +67,15 @@ def action(a: dict[str, Any]) -> dict[str, Any]:
     if a["Type"] == "forward":
         out["forward"] = _forward(a)
     elif a["Type"] == "redirect":
-        out["redirect"] = {ci_key(k): v for k, v in a["RedirectConfig"].items()}
+        out["redirect"] = {snake(k): v for k, v in a["RedirectConfig"].items()}
     elif a["Type"] == "fixed-response":
-        out["fixed_response"] = {ci_key(k): v for k, v in a["FixedResponseConfig"].items()}
+        out["fixed_response"] = {snake(k): v for k, v in a["FixedResponseConfig"].items()}
     else:
         out["raw"] = {k: v for k, v in a.items() if k not in ("Type", "Order")}
     return out
 
 
-def ci_key(name: str) -> str:
+def snake(name: str) -> str:
     """``StatusCode`` -> ``status_code``."""
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
@@ -131,12 +127,30 @@ class _Reader:
         ]
         self.classics = list(ci._pages(self.elb, "describe_load_balancers", "LoadBalancerDescriptions"))
 
-    def tags_of(self, arns: list[str]) -> dict[str, dict[str, str]]:
+    def raw_tags(self, arns: list[str], classic: bool = False) -> dict[str, list[dict[str, str]]]:
+        """Every tag of each ELBv2 ARN (or classic load balancer name), 20 a call."""
         out = {}
         for start in range(0, len(arns), 20):
-            for d in self.elbv2.describe_tags(ResourceArns=arns[start : start + 20])["TagDescriptions"]:
-                out[d["ResourceArn"]] = _tags(d.get("Tags"))
+            if classic:
+                found = self.elb.describe_tags(LoadBalancerNames=arns[start : start + 20])["TagDescriptions"]
+                out.update((d["LoadBalancerName"], d.get("Tags", [])) for d in found)
+            else:
+                found = self.elbv2.describe_tags(ResourceArns=arns[start : start + 20])["TagDescriptions"]
+                out.update((d["ResourceArn"], d.get("Tags", [])) for d in found)
         return out
+
+    def tags_of(self, arns: list[str], classic: bool = False) -> dict[str, dict[str, str]]:
+        """User tags (no aws: or ferry: keys) of each ARN or name."""
+        return {arn: ci._tags(tags) for arn, tags in self.raw_tags(arns, classic).items()}
+
+    def rule_list(self) -> list[tuple[str, dict[str, Any]]]:
+        """(listener ARN, rule) of every rule but the listeners' defaults."""
+        return [
+            (listener["ListenerArn"], rule)
+            for listener in self.listener_list
+            for rule in ci._pages(self.elbv2, "describe_rules", "Rules", ListenerArn=listener["ListenerArn"])
+            if not rule.get("IsDefault")
+        ]
 
     def read(self) -> Inventory:
         return {kind: _canonical(getattr(self, kind)()) for kind in KINDS}
@@ -231,12 +245,7 @@ class _Reader:
         return out
 
     def rules(self) -> dict[str, Any]:
-        found = [
-            (listener["ListenerArn"], rule)
-            for listener in self.listener_list
-            for rule in ci._pages(self.elbv2, "describe_rules", "Rules", ListenerArn=listener["ListenerArn"])
-            if not rule.get("IsDefault")
-        ]
+        found = self.rule_list()
         tags = self.tags_of([rule["RuleArn"] for _, rule in found])
         return {
             rule["RuleArn"]: {
@@ -250,11 +259,7 @@ class _Reader:
         }
 
     def classic_load_balancers(self) -> dict[str, Any]:
-        names = [lb["LoadBalancerName"] for lb in self.classics]
-        tags = {}
-        for start in range(0, len(names), 20):
-            for d in self.elb.describe_tags(LoadBalancerNames=names[start : start + 20])["TagDescriptions"]:
-                tags[d["LoadBalancerName"]] = _tags(d.get("Tags"))
+        tags = self.tags_of([lb["LoadBalancerName"] for lb in self.classics], classic=True)
         out = {}
         for lb in self.classics:
             name = lb["LoadBalancerName"]
@@ -337,17 +342,10 @@ def ferry_sources(session, region: str) -> list[str]:
         [lb["LoadBalancerArn"] for lb in reader.lbs]
         + [tg["TargetGroupArn"] for tg in reader.tgs]
         + [listener["ListenerArn"] for listener in reader.listener_list]
+        + [rule["RuleArn"] for _, rule in reader.rule_list()]
     )
-    arns += [rule["RuleArn"] for listener in reader.listener_list for rule in reader.elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not rule["IsDefault"]]
-    out = []
-    for start in range(0, len(arns), 20):
-        for d in reader.elbv2.describe_tags(ResourceArns=arns[start : start + 20])["TagDescriptions"]:
-            out += [t["Value"] for t in d.get("Tags", []) if t["Key"] == "ferry:source"]
-    names = [lb["LoadBalancerName"] for lb in reader.classics]
-    if names:
-        for d in reader.elb.describe_tags(LoadBalancerNames=names)["TagDescriptions"]:
-            out += [t["Value"] for t in d.get("Tags", []) if t["Key"] == "ferry:source"]
-    return sorted(out)
+    tags = [*reader.raw_tags(arns).values(), *reader.raw_tags([lb["LoadBalancerName"] for lb in reader.classics], classic=True).values()]
+    return sorted(t["Value"] for found in tags for t in found if t["Key"] == "ferry:source")
 
 
 # --- translation ----------------------------------------------------------------------
