@@ -6,8 +6,11 @@
 # groups, peering) and its web tier (a KMS key, key pairs, a bastion instance,
 # a golden image, a launch configuration and auto scaling group of two web
 # servers with scale-up/down policies and CPU alarms, a launch template and
-# group for the database tier) in a fresh source account, then plans, applies and verifies
-# its migration into a second account. The emulator is left running, and the
+# group for the database tier) and its front door (an Application load balancer
+# in the public subnets with HTTP and HTTPS listeners and rules, forwarding to
+# target groups the web group is attached to; the HTTPS certificate is imported
+# in both accounts, as ferry never moves private keys) in a fresh source
+# account, then plans, applies and verifies its migration into a second account. The emulator is left running, and the
 # demo directory (.demo/) keeps ferry.toml and the state, so you can go on with
 # `cd .demo && ../target/debug/ferry runs | mapping | verify | rollback`.
 set -euo pipefail
