@@ -17,6 +17,11 @@ behaviour that AWS documents, nothing more; the README's
                   balancers as AWS documents them (ARNs, Elastic IPs,
                   idempotent creation, deletion protection, certificates,
                   deregistration on termination, classic policies)
+    s3.py         S3 as AWS documents it: access across accounts (HeadBucket,
+                  GetBucketLocation, copy sources) by the bucket policy, tags
+                  kept by CopyObject, SSE-KMS ETags, the 2023 bucket defaults
+                  (SSE-S3, Block Public Access, BucketOwnerEnforced), Object
+                  Lock on buckets with objects
     common.py     the share registry, the grantee's view, key helpers
 
 `apply()` installs every patch once; it must run before moto's server starts.
@@ -41,10 +46,11 @@ def apply() -> None:
             f"ferry_shim was written against moto {MOTO_VERSION}, found {moto.__version__}: "
             "re-check every patch in emulator/ferry_shim/ before changing the pin"
         )
-    from . import elb, images, kms, snapshots
+    from . import elb, images, kms, s3, snapshots
 
     kms.apply()
     elb.apply()
+    s3.apply()
     snapshots.apply()
     images.apply()
     _applied = True
