@@ -327,6 +327,23 @@ def test_server_access_logging_needs_the_target_to_grant_the_logging_service(aws
     assert s3.get_bucket_logging(Bucket=source)["LoggingEnabled"] == status["LoggingEnabled"]
 
 
+def test_server_access_logs_are_not_delivered_while_a_test_runs(aws, owner, grantee):
+    """AWS delivers access logs periodically, within hours: requests to a
+    logged bucket, another account's copies included, leave the target
+    bucket as it was (moto wrote a log object per request)."""
+    s3 = aws("s3", owner)
+    source, target = bucket(s3, "logged"), bucket(s3, "logs")
+    grant = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{target}/*"}
+    s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+    s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "l/"}})
+    allow(s3, source, {"AWS": grantee})
+    s3.put_object(Bucket=source, Key="k", Body=b"1")
+    s3.get_object(Bucket=source, Key="k")
+    theirs = aws("s3", grantee)
+    theirs.copy_object(Bucket=bucket(theirs, "copy"), Key="k", CopySource={"Bucket": source, "Key": "k"})
+    assert s3.list_objects_v2(Bucket=target)["KeyCount"] == 0
+
+
 @pytest.mark.parametrize("algorithm", ["SHA256", "CRC32"])
 def test_copy_keeps_the_checksum_and_metadata_not_the_storage_class(aws, owner, grantee, algorithm):
     """CopyObject keeps the source's checksum, metadata, content type and
