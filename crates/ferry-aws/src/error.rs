@@ -48,7 +48,11 @@ impl AwsError {
     /// Gone: not found, or (images) deregistered and no longer available.
     pub fn is_not_found(&self) -> bool {
         self.code().is_some_and(|c| {
-            c.contains("NotFound") || c == "NoSuchEntity" || c == "InvalidAMIID.Unavailable"
+            c.contains("NotFound")
+                || c == "NoSuchEntity"
+                || c == "InvalidAMIID.Unavailable"
+                // S3: NoSuchBucket, NoSuchKey, NoSuchBucketPolicy, NoSuchTagSet ...
+                || c.starts_with("NoSuch")
         })
     }
 

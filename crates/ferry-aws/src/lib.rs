@@ -14,12 +14,13 @@ pub mod failpoint;
 pub mod iam;
 pub mod kms;
 pub mod ratelimit;
+pub mod s3;
 pub mod session;
 pub mod transfer;
 
 pub use error::{AwsError, Result};
 pub use session::Side;
-pub use transfer::{CopyCx, TempLog, Temporary};
+pub use transfer::{CopyCx, ProgressSink, TempLog, Temporary, TransferProgress};
 
 use async_trait::async_trait;
 use ferry_core::{Kind, Resource};
@@ -47,6 +48,9 @@ pub struct Desired {
     pub manage_tags: bool,
     /// The source resource's ID: the name global kinds (IAM) keep.
     pub source_id: String,
+    /// The name decided at plan time for kinds whose names are global but
+    /// not kept (S3 buckets, by `[naming]`).
+    pub dest_name: Option<String>,
     /// For kinds that carry data across (images, snapshots, volumes,
     /// instances): the source side and where temporaries are recorded.
     pub copy: Option<CopyCx>,
@@ -126,6 +130,7 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &acm::certificate::Certificate,
     &iam::server_certificate::ServerCertificate,
     &elb::classic_load_balancer::ClassicLoadBalancer,
+    &s3::bucket::Bucket,
 ];
 
 pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {

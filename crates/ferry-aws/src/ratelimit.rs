@@ -36,6 +36,12 @@ pub enum Class {
     ElbMutate,
     /// ACM and IAM certificate reads (ferry never writes certificates).
     CertificateRead,
+    /// S3 GET/HEAD/LIST requests (bucket configuration and object reads).
+    S3Read,
+    /// S3 PUT/COPY/POST/DELETE requests (configuration, object copies).
+    S3Write,
+    /// S3 Control (Batch Operations jobs).
+    S3Control,
 }
 
 impl Class {
@@ -56,6 +62,9 @@ impl Class {
             Class::ElbRead => "elasticloadbalancing.non_mutating",
             Class::ElbMutate => "elasticloadbalancing.mutating",
             Class::CertificateRead => "acm.non_mutating",
+            Class::S3Read => "s3.read",
+            Class::S3Write => "s3.write",
+            Class::S3Control => "s3control.jobs",
         }
     }
 
@@ -70,10 +79,11 @@ impl Class {
                 | Class::CloudWatchRead
                 | Class::ElbRead
                 | Class::CertificateRead
+                | Class::S3Read
         )
     }
 
-    pub const ALL: [Class; 15] = [
+    pub const ALL: [Class; 18] = [
         Class::Read,
         Class::Mutate,
         Class::RunInstances,
@@ -89,6 +99,9 @@ impl Class {
         Class::ElbRead,
         Class::ElbMutate,
         Class::CertificateRead,
+        Class::S3Read,
+        Class::S3Write,
+        Class::S3Control,
     ];
 
     /// (burst, refill per second), from AWS's EC2 throttling documentation.
@@ -112,6 +125,12 @@ impl Class {
             Class::ElbMutate => (20, 5.0),
             // ACM DescribeCertificate: 10 per second.
             Class::CertificateRead => (10, 10.0),
+            // S3 scales per prefix: 5,500 GET/HEAD and 3,500 PUT/COPY/POST/
+            // DELETE per second each; one prefix's worth is the safe floor.
+            Class::S3Read => (5500, 5500.0),
+            Class::S3Write => (3500, 3500.0),
+            // S3 Control job APIs (CreateJob, DescribeJob): low, undocumented.
+            Class::S3Control => (5, 5.0),
         }
     }
 }

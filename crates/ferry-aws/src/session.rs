@@ -28,6 +28,10 @@ pub struct Side {
     /// "source" or "destination", for messages.
     pub name: &'static str,
     pub info: SideInfo,
+    /// The IAM principal ferry acts as on this side (a role ARN for an
+    /// assumed role, else the user or root ARN): what a temporary grant in
+    /// the other account names.
+    pub principal: String,
     ec2: aws_sdk_ec2::Client,
     iam: aws_sdk_iam::Client,
     kms: aws_sdk_kms::Client,
@@ -36,6 +40,8 @@ pub struct Side {
     elb: aws_sdk_elasticloadbalancing::Client,
     elbv2: aws_sdk_elasticloadbalancingv2::Client,
     acm: aws_sdk_acm::Client,
+    s3: aws_sdk_s3::Client,
+    s3control: aws_sdk_s3control::Client,
     limiter: Arc<Limiter>,
     pub calls: Arc<CallCounts>,
 }
@@ -111,8 +117,19 @@ impl Side {
             v2_service,
         );
         let acm_conf = with_endpoint(aws_sdk_acm::config::Builder::from(&sdk), cfg, "acm");
+        // Path-style addressing when an endpoint is overridden: emulators and
+        // VPC interface endpoints do not serve bucket-name host names.
+        let s3_conf = with_endpoint(aws_sdk_s3::config::Builder::from(&sdk), cfg, "s3")
+            .force_path_style(cfg.endpoint_url.is_some() || cfg.endpoints.contains_key("s3"));
+        let s3control_conf = with_endpoint(
+            aws_sdk_s3control::config::Builder::from(&sdk),
+            cfg,
+            "s3control",
+        );
+        let principal = principal_of(who.arn().unwrap_or_default(), &account, &partition);
         Ok(Side {
             name,
+            principal,
             info: SideInfo {
                 account,
                 region: cfg.region.clone(),
@@ -126,6 +143,8 @@ impl Side {
             elb: aws_sdk_elasticloadbalancing::Client::from_conf(elb_conf.build()),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2_conf.build()),
             acm: aws_sdk_acm::Client::from_conf(acm_conf.build()),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf.build()),
+            s3control: aws_sdk_s3control::Client::from_conf(s3control_conf.build()),
             limiter: Arc::new(limiter),
             calls: Arc::new(CallCounts::default()),
         })
@@ -190,6 +209,18 @@ impl Side {
         &self.acm
     }
 
+    /// The S3 client (classes S3Read / S3Write).
+    pub async fn s3(&self, class: Class) -> &aws_sdk_s3::Client {
+        self.pace(class).await;
+        &self.s3
+    }
+
+    /// The S3 Control client (class S3Control): Batch Operations jobs.
+    pub async fn s3control(&self, class: Class) -> &aws_sdk_s3control::Client {
+        self.pace(class).await;
+        &self.s3control
+    }
+
     /// The region's availability zones, for mapping zones across regions.
     pub async fn zones(&self) -> Result<Vec<String>> {
         let out = self
@@ -232,6 +263,23 @@ impl Side {
     }
 }
 
+/// The IAM principal behind a caller ARN: an assumed-role session
+/// (`arn:aws:sts::1:assumed-role/ferry/s`) is its role
+/// (`arn:aws:iam::1:role/ferry`); anything unusual falls back to the account.
+fn principal_of(caller: &str, account: &str, partition: &str) -> String {
+    let root = format!("arn:{partition}:iam::{account}:root");
+    if let Some(rest) = caller.split_once(":assumed-role/").map(|(_, r)| r) {
+        return match rest.split_once('/') {
+            Some((role, _)) => format!("arn:{partition}:iam::{account}:role/{role}"),
+            None => root,
+        };
+    }
+    if caller.starts_with("arn:") && caller.contains(":iam::") {
+        return caller.to_string();
+    }
+    root
+}
+
 trait EndpointBuilder {
     fn set_url(self, url: String) -> Self;
 }
@@ -271,6 +319,16 @@ impl EndpointBuilder for aws_sdk_elasticloadbalancing::config::Builder {
     }
 }
 impl EndpointBuilder for aws_sdk_elasticloadbalancingv2::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_s3::config::Builder {
+    fn set_url(self, url: String) -> Self {
+        self.endpoint_url(url)
+    }
+}
+impl EndpointBuilder for aws_sdk_s3control::config::Builder {
     fn set_url(self, url: String) -> Self {
         self.endpoint_url(url)
     }
@@ -383,5 +441,23 @@ fn endpoint_hint(name: &str, cfg: &SideConfig) -> String {
             "the public AWS endpoint of {}; check the network, proxy, or set endpoint_url",
             cfg.region
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::principal_of;
+
+    #[test]
+    fn principals_of_callers() {
+        assert_eq!(
+            principal_of("arn:aws:sts::1:assumed-role/ferry/sess", "1", "aws"),
+            "arn:aws:iam::1:role/ferry"
+        );
+        assert_eq!(
+            principal_of("arn:aws:iam::1:user/ops", "1", "aws"),
+            "arn:aws:iam::1:user/ops"
+        );
+        assert_eq!(principal_of("", "1", "aws"), "arn:aws:iam::1:root");
     }
 }

@@ -41,6 +41,9 @@ pub enum Temporary {
     /// A key made to re-encrypt what the default `aws/ebs` key encrypted
     /// (which AWS does not let anyone share): scheduled for deletion.
     ScratchKey { key_id: String },
+    /// A statement added to a source bucket's policy so the destination
+    /// account can read its objects: removed by its `Sid`.
+    BucketPolicyStatement { bucket: String, sid: String },
 }
 
 impl Temporary {
@@ -60,6 +63,9 @@ impl Temporary {
             Temporary::ScratchImage { image_id, .. } => format!("scratch image {image_id}"),
             Temporary::ScratchSnapshot { snapshot_id } => format!("scratch snapshot {snapshot_id}"),
             Temporary::ScratchKey { key_id } => format!("scratch KMS key {key_id}"),
+            Temporary::BucketPolicyStatement { bucket, sid } => {
+                format!("statement {sid} in the policy of bucket {bucket}")
+            }
         }
     }
 
@@ -135,6 +141,9 @@ impl Temporary {
                 .await
                 .map(|_| ())
                 .map_err(|e| side.err("ScheduleKeyDeletion", e)),
+            Temporary::BucketPolicyStatement { bucket, sid } => {
+                crate::s3::policy::remove_statement(side, bucket, sid).await
+            }
         };
         gone(r)
     }
@@ -170,6 +179,28 @@ pub trait TempLog: Send + Sync {
     fn closed(&self, id: i64) -> std::result::Result<(), String>;
 }
 
+/// Progress of one bucket's object copy. Listing runs ahead of copying, so
+/// the totals grow until `listing_done`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TransferProgress {
+    /// The bucket's plan node, e.g. `s3_bucket/photos`.
+    pub bucket: String,
+    /// Source objects listed so far, and their bytes.
+    pub listed_objects: u64,
+    pub listed_bytes: u64,
+    pub listing_done: bool,
+    /// Of those, the ones that need copying (missing or different).
+    pub to_copy_objects: u64,
+    pub to_copy_bytes: u64,
+    pub copied_objects: u64,
+    pub copied_bytes: u64,
+    /// The copy of this bucket has ended (successfully or not).
+    pub finished: bool,
+}
+
+/// Where progress goes (the engine turns it into events).
+pub type ProgressSink = Arc<dyn Fn(TransferProgress) + Send + Sync>;
+
 /// What data-carrying adapters get besides the destination side.
 #[derive(Clone)]
 pub struct CopyCx {
@@ -177,6 +208,11 @@ pub struct CopyCx {
     pub log: Arc<dyn TempLog>,
     /// `CreateImage` of instances without rebooting them (`[compute] no_reboot`).
     pub no_reboot: bool,
+    /// How objects are copied (`[s3]`).
+    pub s3: ferry_core::config::S3Config,
+    /// Copy requests in flight across every bucket of the run (`[s3] workers`).
+    pub s3_slots: Arc<tokio::sync::Semaphore>,
+    pub progress: Option<ProgressSink>,
 }
 
 impl std::fmt::Debug for CopyCx {

@@ -47,6 +47,8 @@ pub enum Kind {
     Listener,
     ListenerRule,
     ClassicLoadBalancer,
+    #[serde(rename = "s3_bucket")]
+    Bucket,
     // Referenced only: no adapter yet.
     NetworkInterface,
     TransitGateway,
@@ -161,6 +163,7 @@ pub const SUPPORTED: &[Kind] = &[
     Kind::Listener,
     Kind::ListenerRule,
     Kind::ClassicLoadBalancer,
+    Kind::Bucket,
 ];
 
 const ALL: &[Kind] = &[
@@ -198,6 +201,7 @@ const ALL: &[Kind] = &[
     Kind::Listener,
     Kind::ListenerRule,
     Kind::ClassicLoadBalancer,
+    Kind::Bucket,
     Kind::NetworkInterface,
     Kind::TransitGateway,
     Kind::VpnGateway,
@@ -221,6 +225,7 @@ const GROUPS: &[(&str, &[Kind])] = &[
     ("elb", LOAD_BALANCING),
     ("load_balancing", LOAD_BALANCING),
     ("acm", &[Kind::Certificate]),
+    ("s3", &[Kind::Bucket]),
 ];
 
 /// "ec2" is the network layer plus EC2's compute kinds, as the EC2 API is.
@@ -272,6 +277,7 @@ impl Kind {
             Kind::PrefixList => "prefix_list",
             Kind::TargetGroup => "target_group",
             Kind::ClassicLoadBalancer => "classic_load_balancer",
+            Kind::Bucket => "s3_bucket",
             Kind::SnsTopic => "sns_topic",
         }
     }
@@ -305,6 +311,7 @@ impl Kind {
             | Kind::ListenerRule
             | Kind::ClassicLoadBalancer => "elasticloadbalancing",
             Kind::SnsTopic => "sns",
+            Kind::Bucket => "s3",
             _ => "ec2",
         }
     }
@@ -351,6 +358,9 @@ impl Kind {
             Kind::Image => &["from_instance", "no_reboot"],
             Kind::Instance => &["private_ip"],
             Kind::Volume => &["source_snapshot"],
+            // Objects are compared object by object (verify) and by listing
+            // digest (plan), not as a field.
+            Kind::Bucket => &["objects"],
             _ => &[],
         }
     }
@@ -413,6 +423,7 @@ impl Kind {
             Kind::PrefixList => "prefix-list",
             Kind::TargetGroup => "targetgroup",
             Kind::ClassicLoadBalancer => "loadbalancer",
+            Kind::Bucket => "bucket",
             Kind::SnsTopic => "topic",
         }
     }
@@ -462,6 +473,10 @@ impl Kind {
             // IAM checks that trusted principals exist: roles trusting each
             // other get their trust policies once both exist.
             Kind::IamRole => &["trust_policy", "trusted_roles"],
+            // A bucket policy names principals that must exist, logging may
+            // target the bucket itself, and objects go in once the bucket's
+            // encryption and versioning are set.
+            Kind::Bucket => &["policy", "logging", "notifications", "objects"],
             _ => &[],
         }
     }

@@ -6,11 +6,14 @@
 //! [`config::Config::load`]), so most of ferry's logic is tested in
 //! milliseconds, without AWS.
 
+pub mod batch;
 pub mod config;
 pub mod diff;
 pub mod graph;
 pub mod kind;
 pub mod mapping;
+pub mod naming;
+pub mod objects;
 pub mod plan;
 pub mod render;
 pub mod resource;

@@ -1,8 +1,9 @@
 //! The source -> destination ID mapping, in memory. The state crate persists
 //! it; this is the pure view the translator and the planner work from.
 
+use crate::kind::Kind;
 use crate::resource::Key;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Mapping {
@@ -40,6 +41,15 @@ impl Mapping {
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &str)> {
         self.forward.iter().map(|(k, v)| (k, v.as_str()))
+    }
+
+    /// Source bucket name -> destination bucket name, for the buckets mapped.
+    pub fn buckets(&self) -> BTreeMap<String, String> {
+        self.forward
+            .iter()
+            .filter(|(k, _)| k.kind == Kind::Bucket)
+            .map(|(k, v)| (k.id.clone(), v.clone()))
+            .collect()
     }
 }
 

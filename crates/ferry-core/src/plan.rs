@@ -4,6 +4,7 @@
 //! it can be printed, saved, reviewed and then executed exactly (DESIGN
 //! invariant 1: the plan printed is the plan run).
 
+use crate::config::{NamingConfig, S3Config};
 use crate::diff::diff_spec;
 use crate::graph::{CycleError, Dag};
 use crate::kind::Kind;
@@ -89,6 +90,10 @@ pub struct Plan {
     pub zones: BTreeMap<String, String>,
     #[serde(default)]
     pub dest_zones: Vec<String>,
+    /// Source bucket name -> destination bucket name, decided by `[naming]`
+    /// (bucket names are global, so they cannot be kept).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub buckets: BTreeMap<String, String>,
     pub items: Vec<PlanItem>,
 }
 
@@ -105,7 +110,32 @@ pub struct PlanInput<'a> {
     /// `[compute]`: images of instances without reboot; keep private IPs.
     pub no_reboot: bool,
     pub keep_private_ips: bool,
+    /// `[naming]`: destination bucket names.
+    pub naming: NamingConfig,
+    /// Destination bucket names that another account already owns (probed
+    /// by the engine: bucket names are global).
+    pub taken_buckets: BTreeSet<String>,
+    /// `[s3]`: when to offer S3 Batch Operations.
+    pub s3: S3Config,
     pub _marker: std::marker::PhantomData<&'a ()>,
+}
+
+/// The destination name of every source bucket in `source`, by `[naming]`;
+/// an error says why a name cannot be made.
+pub fn bucket_names(
+    source: &Snapshot,
+    dest: &SideInfo,
+    naming: &NamingConfig,
+) -> BTreeMap<String, Result<String, String>> {
+    source
+        .of_kind(Kind::Bucket)
+        .map(|b| {
+            (
+                b.key.id.clone(),
+                crate::naming::bucket_name(naming, &b.key.id, &source.side, dest),
+            )
+        })
+        .collect()
 }
 
 /// A node of the execution graph: a resource's first phase (find or create,
@@ -214,6 +244,11 @@ impl Plan {
 
 /// Builds the plan. Pure: the same inputs give the same plan.
 pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
+    let names = bucket_names(source, &dest.side, &input.naming);
+    let buckets: BTreeMap<String, String> = names
+        .iter()
+        .filter_map(|(s, d)| d.as_ref().ok().map(|d| (s.clone(), d.clone())))
+        .collect();
     let by_tag: HashMap<&str, &Resource> = dest
         .resources
         .iter()
@@ -225,6 +260,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         zones: &input.zones,
         dest_zones: &dest.zones,
         mapping: &input.mapping,
+        buckets: &buckets,
     };
     // Destination IDs known before apply: mapped or found by tag. Used to
     // translate specs of mapped resources for the up-to-date check.
@@ -305,6 +341,9 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
             item.reason = "not in the destination".into();
         }
         compute_options(&mut item, input);
+        if r.key.kind == Kind::Bucket {
+            item.notes.extend(bucket_notes(r, &names, &input.s3));
+        }
         item.notes.extend(notes_for(r));
         item.notes.extend(r.notes.iter().cloned());
         item.notes.extend(translator.findings(&r.spec));
@@ -330,6 +369,17 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
             .collect();
         if item.resource.tags != current.tags && !item.resource.default {
             differences.push("tags".into());
+        }
+        if item.key.kind == Kind::Bucket {
+            // Objects are not a compared field (SSE-KMS ETags differ between
+            // copies): equal listings (keys, sizes, ETags) mean nothing to copy.
+            let (a, b) = (&item.resource.spec["objects"], &current.spec["objects"]);
+            if a["digest"] != b["digest"] || a["count"] != b["count"] {
+                differences.push(format!(
+                    "objects ({} in the source, {} in the destination; only missing or changed ones are copied)",
+                    a["count"], b["count"]
+                ));
+            }
         }
         differences.dedup();
         if item.action == Action::Update {
@@ -360,6 +410,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         destination: dest.side.clone(),
         zones: input.zones.clone(),
         dest_zones: dest.zones.clone(),
+        buckets,
         items,
     }
 }
@@ -399,6 +450,38 @@ pub fn find_default<'d>(dest: &'d Snapshot, r: &Resource, t: &Translator) -> Opt
         .map(|d| d.key.id.as_str())
 }
 
+/// Why a bucket cannot be created under its `[naming]` name, if it cannot.
+fn bucket_name_problems(
+    r: &Resource,
+    source: &SideInfo,
+    dest: &Snapshot,
+    input: &PlanInput,
+    claimed: &BTreeSet<String>,
+) -> Vec<String> {
+    let name = match crate::naming::bucket_name(&input.naming, &r.key.id, source, &dest.side) {
+        Ok(n) => n,
+        Err(e) => return vec![e],
+    };
+    let hint = "bucket names are global: choose another with [naming.buckets] or the [naming] bucket template";
+    if let Some(theirs) = dest.get(&Key::new(Kind::Bucket, &name)) {
+        if !claimed.contains(&name) {
+            return vec![format!(
+                "destination bucket name {name:?} already exists in the destination account{}; {hint}",
+                theirs
+                    .ferry_source
+                    .as_deref()
+                    .map(|s| format!(" (made by ferry for {s})"))
+                    .unwrap_or_default()
+            )];
+        }
+    } else if input.taken_buckets.contains(&name) {
+        return vec![format!(
+            "destination bucket name {name:?} is taken by another AWS account; {hint}"
+        )];
+    }
+    vec![]
+}
+
 fn default_reason(r: &Resource) -> String {
     let what = match r.key.kind {
         Kind::Vpc => "the destination's default VPC",
@@ -413,6 +496,46 @@ fn default_reason(r: &Resource) -> String {
         _ => "the destination's default",
     };
     format!("AWS default: mapped to {what}, contents reconciled")
+}
+
+/// What the plan says about a bucket: its destination name, its objects, and
+/// whether it is large enough for S3 Batch Operations.
+fn bucket_notes(
+    r: &Resource,
+    names: &BTreeMap<String, Result<String, String>>,
+    s3: &S3Config,
+) -> Vec<String> {
+    let mut notes = vec![];
+    if let Some(Ok(name)) = names.get(&r.key.id) {
+        if name != &r.key.id {
+            notes.push(format!("destination bucket name: {name}"));
+        }
+    }
+    let spec: crate::spec::s3::BucketSpec =
+        serde_json::from_value(r.spec.clone()).unwrap_or_default();
+    let o = &spec.objects;
+    notes.push(format!("objects: {}", o.describe()));
+    if o.count >= s3.batch_objects || o.bytes >= s3.batch_bytes {
+        notes.push(if s3.batch {
+            "copied with S3 Batch Operations ([s3] batch = true): ferry writes a manifest, creates the copy job and its role, and tracks the job".to_string()
+        } else {
+            format!(
+                "at or above [s3] batch_objects ({}) or batch_bytes ({}): set [s3] batch = true to copy it with S3 Batch Operations instead of from this machine",
+                crate::spec::s3::thousands(s3.batch_objects),
+                crate::spec::s3::human_bytes(s3.batch_bytes)
+            )
+        });
+    }
+    if spec.object_lock.as_ref().is_some_and(|l| l.enabled) {
+        notes.push("Object Lock: the destination bucket is created with Object Lock enabled; retention of copied objects starts anew".into());
+    }
+    if spec.notifications.is_some() {
+        notes.push("event notifications: topic, queue and function ARNs are rewritten to the destination account and region; ferry does not migrate those targets, so they must exist there".into());
+    }
+    if spec.versioning != "disabled" && s3.versions == crate::config::VersionsMode::Current {
+        notes.push("versioned: only current versions are copied ([s3] versions = \"all\" copies every version)".into());
+    }
+    notes
 }
 
 /// Applies `[compute]` to the resources it concerns, and says so in the plan.
@@ -541,7 +664,7 @@ fn detect_conflicts(
     translator: &Translator,
     source_keys: &BTreeSet<Key>,
     known: &Mapping,
-    _input: &PlanInput,
+    input: &PlanInput,
 ) {
     let claimed: BTreeSet<&str> = known.iter().map(|(_, d)| d).collect();
     let claimed: BTreeSet<String> = claimed.into_iter().map(String::from).collect();
@@ -628,6 +751,9 @@ fn detect_conflicts(
                                 .unwrap_or_default()
                         ));
                     }
+                }
+                Kind::Bucket => {
+                    problems.extend(bucket_name_problems(r, &source.side, dest, input, &claimed))
                 }
                 Kind::SecurityGroup => {
                     // A name is only taken inside an existing destination VPC.

@@ -136,6 +136,9 @@ pub fn verify(r: &Report) -> String {
             };
         }
     }
+    for o in &r.objects {
+        objects_lines(&mut out, o);
+    }
     let c = r.counts();
     let total: usize = c.values().sum();
     let eq = c.get("equivalent").copied().unwrap_or(0);
@@ -154,6 +157,58 @@ pub fn verify(r: &Report) -> String {
         out.push_str("The destination is equivalent to the source.\n");
     }
     out
+}
+
+/// A bucket's objects in the verify report: one line when they match, the
+/// totals and the first keys that differ otherwise.
+fn objects_lines(out: &mut String, o: &crate::verify::ObjectsEntry) {
+    use crate::spec::s3::{human_bytes, thousands};
+    let head = format!("\ns3_bucket/{} -> {}: objects", o.bucket, o.dest_bucket);
+    let Some(r) = &o.report else {
+        let _ = writeln!(
+            out,
+            "{head} could not be compared: {}",
+            o.error.as_deref().unwrap_or("unknown error")
+        );
+        return;
+    };
+    let how = format!(
+        "compared by ETag {}, checksum {}, size and time {}",
+        thousands(r.compared_by_etag),
+        thousands(r.compared_by_checksum),
+        thousands(r.compared_by_size_time)
+    );
+    if r.is_equivalent() {
+        let _ = writeln!(
+            out,
+            "{head}: {} objects ({}) equivalent; {how}",
+            thousands(r.source_objects),
+            human_bytes(r.source_bytes)
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{head} differ: source {} objects ({}), destination {} ({}); {} missing, {} differing, {} only in the destination; {how}",
+        thousands(r.source_objects),
+        human_bytes(r.source_bytes),
+        thousands(r.destination_objects),
+        human_bytes(r.destination_bytes),
+        thousands(r.missing),
+        thousands(r.differing),
+        thousands(r.extra)
+    );
+    for s in &r.samples {
+        let _ = writeln!(out, "    {:?}: {}", s.key, s.reason);
+    }
+    let listed = r.missing + r.differing + r.extra;
+    if listed > r.samples.len() as u64 {
+        let _ = writeln!(
+            out,
+            "    ... and {} more",
+            thousands(listed - r.samples.len() as u64)
+        );
+    }
 }
 
 #[cfg(test)]

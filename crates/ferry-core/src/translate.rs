@@ -15,7 +15,13 @@ use std::collections::BTreeMap;
 
 /// Spec fields that hold policy documents (or maps of them), rewritten as
 /// documents: accounts, ARNs, regions, migrated IDs.
-const DOCUMENT_FIELDS: &[&str] = &["policy", "document", "trust_policy", "inline_policies"];
+const DOCUMENT_FIELDS: &[&str] = &[
+    "policy",
+    "document",
+    "trust_policy",
+    "inline_policies",
+    "notifications",
+];
 
 #[derive(Debug, Clone)]
 pub struct Translator<'a> {
@@ -26,6 +32,9 @@ pub struct Translator<'a> {
     /// Zones that exist in the destination region (empty: unknown, not checked).
     pub dest_zones: &'a [String],
     pub mapping: &'a Mapping,
+    /// Source bucket name -> destination bucket name (`[naming]`), for S3
+    /// ARNs inside policy documents.
+    pub buckets: &'a BTreeMap<String, String>,
 }
 
 /// A translated spec and what could not be translated.
@@ -79,7 +88,7 @@ impl Translator<'_> {
                 vec![(field.replace('_', " "), v)]
             };
             for (label, doc) in docs {
-                for f in self.rewriter().report(doc) {
+                for f in self.rewriter().with_buckets(self.buckets).report(doc) {
                     out.push(format!(
                         "{label} {}: {}",
                         f.path.trim_start_matches('$'),
@@ -160,7 +169,7 @@ impl Translator<'_> {
                     }
                 }
                 if field.is_some_and(|f| DOCUMENT_FIELDS.contains(&f)) {
-                    return self.rewriter().document(v);
+                    return self.rewriter().with_buckets(self.buckets).document(v);
                 }
                 Value::Object(
                     m.iter()
@@ -241,6 +250,7 @@ mod tests {
             zones: &zones,
             dest_zones: &dz,
             mapping: &m,
+            buckets: &Default::default(),
         };
         let out = t.spec(&json!({
             "vpc": {"$ref": "vpc/vpc-1"},
@@ -281,6 +291,7 @@ mod tests {
             zones: &zones,
             dest_zones: &dz,
             mapping: &m,
+            buckets: &Default::default(),
         };
         assert_eq!(t.zone("us-east-1e").unwrap(), "eu-west-1c");
         assert_eq!(t.zone("us-east-1a").unwrap(), "eu-west-1a");
@@ -302,6 +313,7 @@ mod tests {
             zones: &zones,
             dest_zones: &[],
             mapping: &m,
+            buckets: &Default::default(),
         };
         let arn = "arn:aws:iam::111111111111:role/app";
         let out = t.spec(&json!({
@@ -339,6 +351,7 @@ mod tests {
             zones: &zones,
             dest_zones: &[],
             mapping: &m,
+            buckets: &Default::default(),
         };
         let out = t.spec(&json!({"availability_zone": "us-east-1f", "service_name": "com.amazonaws.us-east-1.s3"}));
         assert_eq!(out.value["availability_zone"], "us-east-1f");

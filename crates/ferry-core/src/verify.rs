@@ -5,6 +5,7 @@
 use crate::diff::{diff, diff_spec, Difference};
 use crate::kind::Kind;
 use crate::mapping::Mapping;
+use crate::objects::BucketReport;
 use crate::resource::{Key, Snapshot, TAG_SOURCE};
 use crate::translate::Translator;
 use serde::Serialize;
@@ -47,6 +48,30 @@ pub struct Report {
     pub source: crate::resource::SideInfo,
     pub destination: crate::resource::SideInfo,
     pub entries: Vec<Entry>,
+    /// The objects of each migrated bucket, compared key by key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ObjectsEntry>,
+}
+
+/// One bucket's objects on both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectsEntry {
+    /// The source bucket's name.
+    pub bucket: String,
+    pub dest_bucket: String,
+    /// `None` when the comparison itself failed (`error` says why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<BucketReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ObjectsEntry {
+    pub fn is_equivalent(&self) -> bool {
+        self.report
+            .as_ref()
+            .is_some_and(BucketReport::is_equivalent)
+    }
 }
 
 impl Report {
@@ -54,6 +79,7 @@ impl Report {
         self.entries
             .iter()
             .all(|e| matches!(e.status, Status::Equivalent | Status::Skipped))
+            && self.objects.iter().all(ObjectsEntry::is_equivalent)
     }
 
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
@@ -82,12 +108,14 @@ pub struct VerifyInput<'a> {
 }
 
 pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Report {
+    let buckets = input.mapping.buckets();
     let t = Translator {
         source: &source.side,
         dest: &dest.side,
         zones: input.zones,
         dest_zones: &dest.zones,
         mapping: input.mapping,
+        buckets: &buckets,
     };
     let mut entries = vec![];
     let mut expected_dest: BTreeSet<Key> = BTreeSet::new();
@@ -211,6 +239,7 @@ pub fn compare(source: &Snapshot, dest: &Snapshot, input: &VerifyInput) -> Repor
         source: source.side.clone(),
         destination: dest.side.clone(),
         entries,
+        objects: vec![],
     }
 }
 

@@ -12,7 +12,7 @@ use ferry_aws::{Desired, KindAdapter, Lookup};
 use ferry_core::plan::{find_default, Action, Node, Phase, Plan, PlanItem};
 use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
 use ferry_core::translate::Translator;
-use ferry_core::{Key, Mapping, Snapshot};
+use ferry_core::{Key, Kind, Mapping, Snapshot};
 use ferry_state::RunId;
 use serde::Serialize;
 use serde_json::json;
@@ -312,6 +312,7 @@ fn translator<'a>(ex: &'a Exec, mapping: &'a Mapping) -> Translator<'a> {
         zones: &ex.plan.zones,
         dest_zones: &ex.plan.dest_zones,
         mapping,
+        buckets: &ex.plan.buckets,
     }
 }
 
@@ -353,6 +354,12 @@ fn desired(
         tags,
         manage_tags: !item.resource.default,
         source_id: item.key.id.clone(),
+        dest_name: ex
+            .plan
+            .buckets
+            .get(&item.key.id)
+            .filter(|_| item.key.kind == Kind::Bucket)
+            .cloned(),
         copy: Some(crate::temporaries::copy_cx(&ex.cx, ex.run)),
     })
 }

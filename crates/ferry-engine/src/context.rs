@@ -16,6 +16,8 @@ pub struct Context {
     pub source: Side,
     pub dest: Side,
     pub events: Option<Sink>,
+    /// Object copy requests in flight across every bucket (`[s3] workers`).
+    pub s3_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Context {
@@ -53,6 +55,7 @@ impl Context {
             State::open(state_dir)?
         });
         Ok(Context {
+            s3_slots: Arc::new(tokio::sync::Semaphore::new(config.s3.workers.max(1))),
             config,
             state,
             source,

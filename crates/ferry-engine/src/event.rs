@@ -52,6 +52,8 @@ pub enum Event {
     Message {
         text: String,
     },
+    /// Progress of a bucket's object copy.
+    Transfer(ferry_aws::TransferProgress),
 }
 
 pub type Sink = tokio::sync::mpsc::UnboundedSender<Event>;

@@ -28,6 +28,9 @@ pub async fn make(cx: &Context) -> Result<Plan> {
         created_at: discover::now(),
         no_reboot: cx.config.compute.no_reboot,
         keep_private_ips: cx.config.compute.keep_private_ips,
+        naming: cx.config.naming.clone(),
+        taken_buckets: Default::default(),
+        s3: cx.config.s3.clone(),
         _marker: Default::default(),
     };
     Ok(plan::build(&source, &dest, &input))

@@ -244,6 +244,7 @@ async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()>
                 tags: Default::default(),
                 manage_tags: false,
                 source_id: key.id.clone(),
+                dest_name: None,
                 copy: None,
             };
             let seq = cx

@@ -5,7 +5,7 @@
 
 use crate::context::Context;
 use crate::event::Event;
-use ferry_aws::{CopyCx, TempLog, Temporary};
+use ferry_aws::{CopyCx, ProgressSink, TempLog, Temporary, TransferProgress};
 use ferry_state::{RunId, State};
 use std::sync::Arc;
 
@@ -36,6 +36,14 @@ pub fn copy_cx(cx: &Context, run: RunId) -> CopyCx {
             run,
         }),
         no_reboot: cx.config.compute.no_reboot,
+        s3: cx.config.s3.clone(),
+        s3_slots: cx.s3_slots.clone(),
+        progress: cx.events.clone().map(|sink| {
+            let sink: ProgressSink = Arc::new(move |p: TransferProgress| {
+                let _ = sink.send(Event::Transfer(p));
+            });
+            sink
+        }),
     }
 }
 

@@ -274,6 +274,7 @@ mod tests {
             tags: want_tags,
             manage_tags: true,
             source_id: "web".into(),
+            dest_name: None,
             copy: None,
         };
         let mut have = BTreeMap::new();

@@ -511,6 +511,7 @@ mod tests {
             tags: tags.clone(),
             manage_tags: true,
             source_id: "ami-1".into(),
+            dest_name: None,
             copy: None,
         };
         let mut b = a.clone();

@@ -710,6 +710,7 @@ mod tests {
             .collect(),
             manage_tags: true,
             source_id: "k0".into(),
+            dest_name: None,
             copy: None,
         };
         let (add, remove) = tag_changes(&want, &have);

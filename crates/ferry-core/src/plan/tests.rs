@@ -536,6 +536,7 @@ fn iam_references_resolve_to_themselves_when_only_the_region_changes() {
         zones: &BTreeMap::new(),
         dest_zones: &[],
         mapping: &Mapping::default(),
+        buckets: &BTreeMap::new(),
     };
     let out = t.spec(&inst.resource.spec);
     assert!(out.is_complete());
@@ -679,5 +680,204 @@ fn load_balancer_and_target_group_names_taken_are_conflicts() {
             .contains("target group name \"web\" is already taken in the destination by arn:aws:elasticloadbalancing:us-east-1:222222222222:targetgroup/web/9"),
         "{}",
         item.reason
+    );
+}
+
+fn bucket(name: &str, spec: Value) -> Resource {
+    Resource::with_tags(Key::new(Kind::Bucket, name), spec, [])
+}
+
+fn objects(count: u64, digest: &str) -> Value {
+    json!({"count": count, "bytes": count * 10, "digest": digest})
+}
+
+#[test]
+fn buckets_get_their_naming_names_and_policies_follow_them() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            bucket(
+                "assets",
+                json!({"versioning": "enabled", "objects": objects(3, "d"),
+                       "policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                                                  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"}]},
+                       "logging": {"target": {"$ref": "s3_bucket/logs"}, "prefix": "assets/"}}),
+            ),
+            bucket("logs", json!({"objects": objects(0, "e")})),
+        ],
+    );
+    let dst = snap(side("222222222222", "eu-west-1"), &[], vec![]);
+    let mut i = input();
+    i.naming.buckets.insert("logs".into(), "logs-copy".into());
+    let p = build(&src, &dst, &i);
+    let hash = crate::naming::bucket_name(&i.naming, "assets", &src.side, &dst.side).unwrap();
+    assert!(
+        hash.starts_with("assets-") && hash.len() == "assets-".len() + 6,
+        "{hash}"
+    );
+    assert_eq!(p.buckets["assets"], hash);
+    assert_eq!(p.buckets["logs"], "logs-copy");
+    let a = p.item(&Key::new(Kind::Bucket, "assets")).unwrap();
+    assert_eq!(a.action, Action::Create, "{}", a.reason);
+    // The logging target is a contents dependency: it may be the bucket itself.
+    assert_eq!(a.contents_depend_on, vec![Key::new(Kind::Bucket, "logs")]);
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n == &format!("destination bucket name: {hash}")),
+        "{:?}",
+        a.notes
+    );
+    assert!(
+        a.notes.iter().any(|n| n == "objects: 3 objects, 30 B"),
+        "{:?}",
+        a.notes
+    );
+    assert!(
+        a.notes.iter().any(|n| n.contains("only current versions")),
+        "{:?}",
+        a.notes
+    );
+    // Policies name the destination account and bucket.
+    let t = Translator {
+        source: &src.side,
+        dest: &dst.side,
+        zones: &BTreeMap::new(),
+        dest_zones: &[],
+        mapping: &Mapping::default(),
+        buckets: &p.buckets,
+    };
+    let out = t.spec(&a.resource.spec);
+    assert_eq!(
+        out.value["policy"]["Statement"][0]["Resource"],
+        "arn:aws:s3:::logs-copy/*"
+    );
+    assert_eq!(
+        out.value["policy"]["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::222222222222:root"
+    );
+}
+
+#[test]
+fn bucket_names_taken_here_or_elsewhere_are_conflicts() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            bucket("mine", json!({"objects": objects(1, "a")})),
+            bucket("theirs", json!({"objects": objects(1, "a")})),
+            bucket(
+                "uses-mine",
+                json!({"objects": objects(1, "a"), "logging": {"target": {"$ref": "s3_bucket/mine"}, "prefix": ""}}),
+            ),
+        ],
+    );
+    let mut i = input();
+    i.naming.buckets.insert("mine".into(), "mine-copy".into());
+    i.naming
+        .buckets
+        .insert("theirs".into(), "theirs-copy".into());
+    i.taken_buckets.insert("theirs-copy".into());
+    let dst = snap(
+        side("222222222222", "us-east-1"),
+        &[],
+        vec![bucket("mine-copy", json!({"objects": objects(0, "")}))],
+    );
+    let p = build(&src, &dst, &i);
+    let mine = p.item(&Key::new(Kind::Bucket, "mine")).unwrap();
+    assert_eq!(mine.action, Action::Conflict);
+    assert!(
+        mine.reason
+            .contains("\"mine-copy\" already exists in the destination account"),
+        "{}",
+        mine.reason
+    );
+    let theirs = p.item(&Key::new(Kind::Bucket, "theirs")).unwrap();
+    assert_eq!(theirs.action, Action::Conflict);
+    assert!(
+        theirs
+            .reason
+            .contains("\"theirs-copy\" is taken by another AWS account"),
+        "{}",
+        theirs.reason
+    );
+    assert!(
+        theirs.reason.contains("[naming.buckets]"),
+        "{}",
+        theirs.reason
+    );
+    let uses = p.item(&Key::new(Kind::Bucket, "uses-mine")).unwrap();
+    assert_eq!(uses.action, Action::Conflict);
+    assert!(
+        uses.reason.contains("depends on s3_bucket/mine"),
+        "{}",
+        uses.reason
+    );
+}
+
+#[test]
+fn a_mapped_bucket_is_up_to_date_only_when_its_listing_is_the_same() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![bucket(
+            "b",
+            json!({"versioning": "disabled", "objects": objects(2, "same")}),
+        )],
+    );
+    let mut i = input();
+    i.mapping.insert(Key::new(Kind::Bucket, "b"), "b-copy");
+    let dst = |o: Value| {
+        snap(
+            side("222222222222", "us-east-1"),
+            &[],
+            vec![bucket(
+                "b-copy",
+                json!({"versioning": "disabled", "objects": o}),
+            )],
+        )
+    };
+    let p = build(&src, &dst(objects(2, "same")), &i);
+    assert_eq!(p.items[0].action, Action::Skip, "{}", p.items[0].reason);
+    let p = build(&src, &dst(objects(2, "other")), &i);
+    assert_eq!(p.items[0].action, Action::Update);
+    assert!(
+        p.items[0]
+            .reason
+            .contains("objects (2 in the source, 2 in the destination"),
+        "{}",
+        p.items[0].reason
+    );
+}
+
+#[test]
+fn large_buckets_are_offered_to_batch_operations() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![bucket("big", json!({"objects": objects(50, "x")}))],
+    );
+    let dst = snap(side("222222222222", "us-east-1"), &[], vec![]);
+    let mut i = input();
+    i.s3.batch_objects = 50;
+    let p = build(&src, &dst, &i);
+    assert!(
+        p.items[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("set [s3] batch = true")),
+        "{:?}",
+        p.items[0].notes
+    );
+    i.s3.batch = true;
+    let p = build(&src, &dst, &i);
+    assert!(
+        p.items[0]
+            .notes
+            .iter()
+            .any(|n| n.starts_with("copied with S3 Batch Operations")),
+        "{:?}",
+        p.items[0].notes
     );
 }

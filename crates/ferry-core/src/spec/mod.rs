@@ -281,6 +281,7 @@ pub struct IamUserSpec {
 pub mod autoscaling;
 pub mod compute;
 pub mod loadbalancing;
+pub mod s3;
 pub mod templates;
 
 /// Serialises a typed spec into the JSON a [`crate::Resource`] carries.
