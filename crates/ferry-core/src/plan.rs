@@ -112,9 +112,11 @@ pub struct PlanInput<'a> {
     pub keep_private_ips: bool,
     /// `[naming]`: destination bucket names.
     pub naming: NamingConfig,
-    /// Destination bucket names that another account already owns (probed
-    /// by the engine: bucket names are global).
-    pub taken_buckets: BTreeSet<String>,
+    /// Destination bucket names already owned outside the destination
+    /// snapshot, with by whom ("another AWS account", or the destination
+    /// account in another region): probed by the engine, since bucket names
+    /// are global.
+    pub taken_buckets: BTreeMap<String, String>,
     /// `[s3]`: when to offer S3 Batch Operations.
     pub s3: S3Config,
     pub _marker: std::marker::PhantomData<&'a ()>,
@@ -474,9 +476,9 @@ fn bucket_name_problems(
                     .unwrap_or_default()
             )];
         }
-    } else if input.taken_buckets.contains(&name) {
+    } else if let Some(by) = input.taken_buckets.get(&name) {
         return vec![format!(
-            "destination bucket name {name:?} is taken by another AWS account; {hint}"
+            "destination bucket name {name:?} is taken by {by}; {hint}"
         )];
     }
     vec![]

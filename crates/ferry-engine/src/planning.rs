@@ -4,8 +4,11 @@
 use crate::context::Context;
 use crate::discover;
 use crate::error::{EngineError, Result};
+use ferry_aws::s3::bucket::{name_status, NameStatus};
 use ferry_core::plan::{self, Plan, PlanInput};
-use ferry_core::{Key, Mapping};
+use ferry_core::resource::Snapshot;
+use ferry_core::{Key, Kind, Mapping};
+use std::collections::BTreeMap;
 
 pub fn mapping(cx: &Context) -> Result<Mapping> {
     Ok(cx
@@ -18,6 +21,7 @@ pub fn mapping(cx: &Context) -> Result<Mapping> {
 
 pub async fn make(cx: &Context) -> Result<Plan> {
     let (source, dest) = discover::both(cx).await?;
+    let taken_buckets = taken_buckets(cx, &source, &dest).await?;
     let input = PlanInput {
         kinds: cx.kinds(),
         exclude_tags: cx.config.scope.exclude_tags.clone(),
@@ -29,11 +33,38 @@ pub async fn make(cx: &Context) -> Result<Plan> {
         no_reboot: cx.config.compute.no_reboot,
         keep_private_ips: cx.config.compute.keep_private_ips,
         naming: cx.config.naming.clone(),
-        taken_buckets: Default::default(),
+        taken_buckets,
         s3: cx.config.s3.clone(),
         _marker: Default::default(),
     };
     Ok(plan::build(&source, &dest, &input))
+}
+
+/// The destination names of source buckets that someone already owns but
+/// the destination snapshot does not show: another account (names are
+/// global), or the destination account in another region.
+async fn taken_buckets(
+    cx: &Context,
+    source: &Snapshot,
+    dest: &Snapshot,
+) -> Result<BTreeMap<String, String>> {
+    let mut taken = BTreeMap::new();
+    let names = plan::bucket_names(source, &dest.side, &cx.config.naming);
+    for name in names.values().filter_map(|n| n.as_ref().ok()) {
+        if dest.get(&Key::new(Kind::Bucket, name)).is_some() {
+            continue;
+        }
+        let by = match name_status(&cx.dest, name).await? {
+            NameStatus::Free => continue,
+            NameStatus::Ours => format!(
+                "the destination account, in a region other than {}",
+                dest.side.region
+            ),
+            NameStatus::Taken => "another AWS account".to_string(),
+        };
+        taken.insert(name.clone(), by);
+    }
+    Ok(taken)
 }
 
 /// Reads a plan file written by `ferry plan --out`.

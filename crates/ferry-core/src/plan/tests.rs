@@ -778,7 +778,8 @@ fn bucket_names_taken_here_or_elsewhere_are_conflicts() {
     i.naming
         .buckets
         .insert("theirs".into(), "theirs-copy".into());
-    i.taken_buckets.insert("theirs-copy".into());
+    i.taken_buckets
+        .insert("theirs-copy".into(), "another AWS account".into());
     let dst = snap(
         side("222222222222", "us-east-1"),
         &[],
