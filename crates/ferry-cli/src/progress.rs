@@ -119,6 +119,13 @@ pub fn transfer_line(p: &TransferProgress, elapsed: Duration) -> String {
     }
     let objects_rate = p.copied_objects as f64 / secs;
     let bytes_rate = p.copied_bytes as f64 / secs;
+    // A rate over less than a second says nothing.
+    if secs < 1.0 {
+        if p.finished {
+            s.push_str(" in under a second");
+        }
+        return s;
+    }
     s.push_str(&format!(
         ", {objects_rate:.0} objects/s, {}/s",
         human_bytes(bytes_rate as u64)
@@ -183,6 +190,7 @@ mod tests {
         let mut listing = progress(0, false);
         listing.listing_done = false;
         assert!(transfer_line(&listing, Duration::from_secs(1)).contains("0/100+ objects"));
+        assert!(transfer_line(&progress(100, true), Duration::from_millis(300)).ends_with("in under a second"));
     }
 
     #[test]

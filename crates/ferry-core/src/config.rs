@@ -33,6 +33,33 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 /// add noise; the rate limiters are the knob for going faster.
 pub const MAX_CONCURRENCY: usize = 256;
 
+/// Copy requests in flight across all buckets. S3 serves thousands of
+/// requests per second per prefix, so more workers only help against latency;
+/// past this the machine's own connections are the limit.
+pub const MAX_S3_WORKERS: usize = 256;
+
+/// S3's smallest part (except an object's last) and largest part or
+/// single-request copy.
+pub const MIN_PART_SIZE: u64 = 5 * MIB;
+pub const MAX_PART_SIZE: u64 = 5 * GIB;
+
+/// Units accepted in sizes (`"64 MiB"`), matched case-insensitively. Both
+/// families are offered because AWS documents S3 limits in binary units while
+/// disks and bills use decimal ones; each means exactly what the IEC says.
+const SIZE_UNITS: &[(&str, u64)] = &[
+    ("B", 1),
+    ("KB", 1_000),
+    ("MB", 1_000_000),
+    ("GB", 1_000_000_000),
+    ("TB", 1_000_000_000_000),
+    ("KiB", 1 << 10),
+    ("MiB", 1 << 20),
+    ("GiB", 1 << 30),
+    ("TiB", 1 << 40),
+];
+
+const S3_VERSIONS: &[&str] = &["current", "all"];
+
 /// Service ids accepted as keys of `[*.endpoints]` and as the `<service>` part of
 /// `[apply.rate_limits]` keys. Both the SDK names and the signing names are
 /// accepted (`elbv2`/`elasticloadbalancing`, `cloudwatch`/`monitoring`), since
@@ -51,6 +78,7 @@ pub const ENDPOINT_SERVICES: &[&str] = &[
     "acm",
     "sns",
     "sqs",
+    "s3control",
     "ssm",
     "logs",
 ];
@@ -116,6 +144,7 @@ pub struct Config {
     pub zones: BTreeMap<String, String>,
     pub apply: ApplyConfig,
     pub compute: ComputeConfig,
+    pub s3: S3Config,
     /// Not serialised, so moving the file does not change [`Config::digest`].
     #[serde(skip_serializing)]
     pub path: PathBuf,
@@ -155,12 +184,16 @@ pub struct ScopeConfig {
 pub struct NamingConfig {
     /// Template for destination bucket names; see [`BUCKET_PLACEHOLDERS`].
     pub bucket: String,
+    /// Explicit renames (`[naming.buckets]`): source bucket -> destination
+    /// bucket, winning over the template.
+    pub buckets: BTreeMap<String, String>,
 }
 
 impl Default for NamingConfig {
     fn default() -> Self {
         NamingConfig {
             bucket: DEFAULT_BUCKET_TEMPLATE.to_string(),
+            buckets: BTreeMap::new(),
         }
     }
 }
@@ -191,6 +224,60 @@ pub struct ComputeConfig {
     /// Launch destination instances with their source private IPs (the
     /// subnets keep their CIDRs, so the addresses are free in a new estate).
     pub keep_private_ips: bool,
+}
+
+/// Which versions of a versioned bucket's objects are copied (`[s3] versions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionsMode {
+    /// The current version of each key.
+    #[default]
+    Current,
+    /// Every version, oldest first, and delete markers.
+    All,
+}
+
+/// How objects are copied (`[s3]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct S3Config {
+    /// Copy requests in flight across all buckets.
+    pub workers: usize,
+    /// Objects larger than this are copied in parts (`UploadPartCopy`); at
+    /// most 5 GiB, which is what a single `CopyObject` accepts.
+    pub multipart_threshold: u64,
+    /// Part size of multipart copies (5 MiB to 5 GiB).
+    pub part_size: u64,
+    pub versions: VersionsMode,
+    /// Let ferry add a temporary statement to each source bucket's policy so
+    /// the destination can read it (removed afterwards). When false, objects
+    /// are streamed through ferry instead: slower, but the source policy is
+    /// never touched.
+    pub source_policy: bool,
+    /// Buckets with at least this many objects, or this many bytes, are
+    /// offered to S3 Batch Operations in the plan.
+    pub batch_objects: u64,
+    pub batch_bytes: u64,
+    /// Copy such buckets with S3 Batch Operations instead of from this
+    /// machine.
+    pub batch: bool,
+}
+
+pub const GIB: u64 = 1024 * 1024 * 1024;
+pub const MIB: u64 = 1024 * 1024;
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            workers: 16,
+            multipart_threshold: 5 * GIB,
+            part_size: 512 * MIB,
+            versions: VersionsMode::Current,
+            source_policy: true,
+            batch_objects: 10_000_000,
+            batch_bytes: 50 * 1024 * GIB,
+            batch: false,
+        }
+    }
 }
 
 /// A token bucket: `burst` tokens, refilled at `per_second`.
@@ -329,7 +416,7 @@ region = "us-east-1"
 # Per-service URLs, e.g. VPC interface endpoints in networks with no internet
 # path. They win over endpoint_url. Accepted services: ec2, sts, iam, s3,
 # elasticloadbalancing, elbv2, autoscaling, cloudwatch, monitoring, kms, acm,
-# sns, sqs, ssm, logs.
+# sns, sqs, s3control (S3 Batch Operations), ssm, logs.
 # [source.endpoints]
 # ec2 = "https://vpce-0abc-ec2.us-east-1.vpce.amazonaws.com"
 # sts = "https://vpce-0abc-sts.us-east-1.vpce.amazonaws.com"
@@ -367,6 +454,13 @@ region = "eu-west-1"
 [naming]
 bucket = "{name}-{hash6}"
 
+# Explicit names for some source buckets, winning over the template: source
+# bucket name (quoted when it contains a dot) to destination bucket name. Each
+# destination must be a valid S3 bucket name, and two sources cannot share one.
+# [naming.buckets]
+# "assets.example.com" = "assets.example.org"
+# "legacy-logs" = "logs-archive"
+
 # Availability zones across regions: each source zone maps to a destination zone.
 # Zones not listed keep their letter (us-east-1a becomes eu-west-1a).
 [zones]
@@ -391,6 +485,34 @@ concurrency = 16
 no_reboot = false
 # true: launch destination instances with the source's private IPs.
 keep_private_ips = false
+
+# How S3 objects are copied. Sizes are a number of bytes, or a string with a
+# unit: KiB, MiB, GiB, TiB (powers of 1024) or KB, MB, GB, TB (powers of 1000).
+[s3]
+# Copy requests in flight at once, shared by all buckets (1 to 256).
+workers = 16
+# Objects larger than this are copied in parts (UploadPartCopy) rather than
+# with one CopyObject; 5 MiB to 5 GiB, since one CopyObject copies at most 5 GiB.
+multipart_threshold = "5 GiB"
+# The part size of those copies (5 MiB to 5 GiB). A source object that was
+# itself uploaded in parts is copied with its own part layout, keeping its ETag.
+part_size = "512 MiB"
+# Versioned buckets: "current" copies the current version of each key; "all"
+# copies every version, oldest first, and the delete markers.
+versions = "current"
+# true: ferry adds a temporary statement to each source bucket's policy that
+# lets the destination read it, and removes it afterwards. false: the source
+# policies are never touched and objects are streamed through this machine
+# instead (slower).
+source_policy = true
+# Buckets with at least batch_objects objects, or batch_bytes bytes, are
+# offered to S3 Batch Operations in the plan: AWS's managed engine for copying
+# billions of objects.
+batch_objects = 10000000
+batch_bytes = "50 TiB"
+# true: copy those buckets with S3 Batch Operations (ferry writes the manifest,
+# creates the job and its role, and tracks it) instead of from this machine.
+batch = false
 "#;
 
 // ---------------------------------------------------------------------------
@@ -407,6 +529,7 @@ struct RawConfig {
     zones: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     apply: Option<RawApply>,
     compute: Option<RawCompute>,
+    s3: Option<RawS3>,
 }
 
 #[derive(Deserialize)]
@@ -441,6 +564,73 @@ struct RawScope {
 #[serde(deny_unknown_fields, expecting = "a table")]
 struct RawNaming {
     bucket: Option<Spanned<String>>,
+    buckets: Option<BTreeMap<Spanned<String>, Spanned<RawBucketName>>>,
+}
+
+/// A destination bucket name. Its own type only so that a wrong value says
+/// "expected a bucket name", which [`explain_toml_message`] recognises to
+/// explain the usual cause: an unquoted source name with a dot, which TOML
+/// reads as a nested table.
+struct RawBucketName(String);
+
+impl<'de> Deserialize<'de> for RawBucketName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawBucketName;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a bucket name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawBucketName, E> {
+                Ok(RawBucketName(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawS3 {
+    workers: Option<Spanned<i64>>,
+    multipart_threshold: Option<Spanned<RawSize>>,
+    part_size: Option<Spanned<RawSize>>,
+    versions: Option<Spanned<String>>,
+    source_policy: Option<bool>,
+    batch: Option<bool>,
+    batch_objects: Option<Spanned<i64>>,
+    batch_bytes: Option<Spanned<RawSize>>,
+}
+
+/// A size as written: an integer number of bytes, or a string with a unit
+/// (`"64 MiB"`). Parsed by the checker, which knows where it sits.
+enum RawSize {
+    Bytes(i64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawSize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a size (an integer number of bytes, or a string like \"64 MiB\")")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawSize, E> {
+                Ok(RawSize::Bytes(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawSize, E> {
+                i64::try_from(v)
+                    .map(RawSize::Bytes)
+                    .map_err(|_| E::custom(format!("size {v} is too large")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawSize, E> {
+                Ok(RawSize::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -547,7 +737,15 @@ fn explain_toml_message(raw: &str) -> (String, Option<String>) {
         let scalar = ["boolean", "integer", "floating point"]
             .iter()
             .any(|t| raw.starts_with(&format!("invalid type: {t} ")));
-        let hint = if scalar && message.ends_with("expected a string") {
+        let hint = if raw.starts_with("invalid type: map") && message.ends_with("a bucket name") {
+            Some(
+                "quote source bucket names that contain a dot, which TOML otherwise reads \
+                 as a nested table: \"assets.example.com\" = \"assets-copy\""
+                    .to_string(),
+            )
+        } else if scalar
+            && (message.ends_with("expected a string") || message.ends_with("a bucket name"))
+        {
             Some("quote the value: TOML strings are written in double quotes".to_string())
         } else if message.ends_with("expected a list") {
             Some("write a list, e.g. [\"vpc\", \"s3\"]".to_string())
@@ -715,7 +913,13 @@ impl Checker<'_> {
         let source = self.side("source", raw.source);
         let destination = self.side("destination", raw.destination);
         let scope = self.scope(raw.scope);
-        let naming = self.naming(raw.naming);
+        // Bucket names are global per partition: only there can a rename
+        // collide with a source bucket's name.
+        let same_partition = source.region_ok
+            && destination.region_ok
+            && region_partition(&source.config.region)
+                == region_partition(&destination.config.region);
+        let naming = self.naming(raw.naming, same_partition);
         let zones = self.zones(raw.zones, &source, &destination);
         let apply = self.apply(raw.apply);
         let compute = raw
@@ -733,6 +937,7 @@ impl Checker<'_> {
             zones,
             apply,
             compute,
+            s3: self.s3(raw.s3),
             path: self.loc.path.to_path_buf(),
         }
     }
@@ -961,14 +1166,218 @@ impl Checker<'_> {
         names
     }
 
-    fn naming(&mut self, raw: Option<RawNaming>) -> NamingConfig {
-        let Some(template) = raw.and_then(|r| r.bucket) else {
+    fn naming(&mut self, raw: Option<RawNaming>, same_partition: bool) -> NamingConfig {
+        let Some(raw) = raw else {
             return NamingConfig::default();
         };
-        self.bucket_template(&template);
-        NamingConfig {
-            bucket: template.into_inner(),
+        let mut naming = NamingConfig::default();
+        if let Some(template) = raw.bucket {
+            self.bucket_template(&template);
+            naming.bucket = template.into_inner();
         }
+        naming.buckets = self.bucket_renames(raw.buckets.unwrap_or_default(), same_partition);
+        naming
+    }
+
+    /// `[naming.buckets]`: every destination a valid bucket name, used once,
+    /// and not the name of a listed source bucket (which that bucket holds,
+    /// since names are global within a partition).
+    fn bucket_renames(
+        &mut self,
+        raw: BTreeMap<Spanned<String>, Spanned<RawBucketName>>,
+        same_partition: bool,
+    ) -> BTreeMap<String, String> {
+        let sources: Vec<String> = raw.keys().map(|k| k.get_ref().clone()).collect();
+        // In file order, so a duplicate is reported where it is repeated.
+        let mut entries: Vec<_> = raw.into_iter().collect();
+        entries.sort_by_key(|(_, dest)| dest.span().start);
+        let mut taken: BTreeMap<String, String> = BTreeMap::new();
+        let mut renames = BTreeMap::new();
+        for (source, dest) in entries {
+            let offset = dest.span().start;
+            if source.get_ref().is_empty() {
+                self.error_at(
+                    source.span().start,
+                    "source bucket names in [naming.buckets] must not be empty".to_string(),
+                    None,
+                );
+            }
+            let source = source.into_inner();
+            let dest = dest.into_inner().0;
+            if let Err(problem) = crate::naming::valid_bucket_name(&dest) {
+                self.error_at(
+                    offset,
+                    format!(
+                        "invalid destination bucket name {dest:?} for {source:?} in [naming.buckets]: {problem}"
+                    ),
+                    Some(
+                        "S3 bucket names are 3 to 63 lowercase letters, digits, '.' and '-', \
+                         starting and ending with a letter or digit"
+                            .to_string(),
+                    ),
+                );
+            } else if let Some(first) = taken.get(&dest) {
+                self.error_at(
+                    offset,
+                    format!(
+                        "source buckets {first:?} and {source:?} both map to {dest:?} in [naming.buckets]"
+                    ),
+                    Some("a bucket receives one source bucket; give each its own name".to_string()),
+                );
+            } else if same_partition && sources.contains(&dest) {
+                self.error_at(
+                    offset,
+                    format!(
+                        "{source:?} is mapped to {dest:?} in [naming.buckets], \
+                         which is the name of a source bucket"
+                    ),
+                    Some(
+                        "bucket names are global within a partition, so the source bucket \
+                         keeps that name; choose another"
+                            .to_string(),
+                    ),
+                );
+            }
+            taken.entry(dest.clone()).or_insert_with(|| source.clone());
+            renames.insert(source, dest);
+        }
+        renames
+    }
+
+    fn s3(&mut self, raw: Option<RawS3>) -> S3Config {
+        let mut s3 = S3Config::default();
+        let Some(raw) = raw else {
+            return s3;
+        };
+        if let Some(n) = raw.workers {
+            let value = *n.get_ref();
+            match usize::try_from(value) {
+                Ok(v) if (1..=MAX_S3_WORKERS).contains(&v) => s3.workers = v,
+                _ => self.error_at(
+                    n.span().start,
+                    format!("s3.workers must be between 1 and {MAX_S3_WORKERS} (got {value})"),
+                    Some(format!(
+                        "the default is {}; workers are shared by all buckets",
+                        S3Config::default().workers
+                    )),
+                ),
+            }
+        }
+        let part_hint = "S3 parts are 5 MiB to 5 GiB (only an object's last part may be smaller), \
+                         and one CopyObject copies at most 5 GiB";
+        if let Some(size) = raw.multipart_threshold {
+            let range = MIN_PART_SIZE..=MAX_PART_SIZE;
+            if let Some(v) = self.size("multipart_threshold", &size, range, part_hint) {
+                s3.multipart_threshold = v;
+            }
+        }
+        if let Some(size) = raw.part_size {
+            let range = MIN_PART_SIZE..=MAX_PART_SIZE;
+            if let Some(v) = self.size("part_size", &size, range, part_hint) {
+                s3.part_size = v;
+            }
+        }
+        if let Some(versions) = raw.versions {
+            match versions.get_ref().as_str() {
+                "current" => s3.versions = VersionsMode::Current,
+                "all" => s3.versions = VersionsMode::All,
+                other => {
+                    let hint = closest(other, S3_VERSIONS)
+                        .map(|c| format!("did you mean {c:?}?"))
+                        .unwrap_or_else(|| {
+                            "\"current\" copies the current version of each key, \
+                             \"all\" every version and delete marker"
+                                .to_string()
+                        });
+                    self.error_at(
+                        versions.span().start,
+                        format!("invalid s3.versions {other:?}: expected \"current\" or \"all\""),
+                        Some(hint),
+                    );
+                }
+            }
+        }
+        if let Some(v) = raw.source_policy {
+            s3.source_policy = v;
+        }
+        if let Some(v) = raw.batch {
+            s3.batch = v;
+        }
+        if let Some(n) = raw.batch_objects {
+            let value = *n.get_ref();
+            match u64::try_from(value) {
+                Ok(v) if v >= 1 => s3.batch_objects = v,
+                _ => self.error_at(
+                    n.span().start,
+                    format!("s3.batch_objects must be at least 1 (got {value})"),
+                    Some(format!(
+                        "the default is {}; buckets with this many objects are offered to \
+                         S3 Batch Operations",
+                        S3Config::default().batch_objects
+                    )),
+                ),
+            }
+        }
+        if let Some(size) = raw.batch_bytes {
+            let hint = "buckets holding this many bytes are offered to S3 Batch Operations";
+            if let Some(v) = self.size("batch_bytes", &size, 1..=u64::MAX, hint) {
+                s3.batch_bytes = v;
+            }
+        }
+        s3
+    }
+
+    /// A size in `range`, or `None` after reporting why not.
+    fn size(
+        &mut self,
+        key: &str,
+        size: &Spanned<RawSize>,
+        range: std::ops::RangeInclusive<u64>,
+        hint: &str,
+    ) -> Option<u64> {
+        let offset = size.span().start;
+        let (bytes, shown) = match size.get_ref() {
+            RawSize::Bytes(n) => (u64::try_from(*n).ok(), n.to_string()),
+            RawSize::Text(text) => match parse_size(text) {
+                Ok(n) => (Some(n), format!("{text:?} = {n} bytes")),
+                Err(problem) => {
+                    self.error_at(
+                        offset,
+                        format!("invalid size {text:?} for s3.{key}: {problem}"),
+                        Some(SIZE_HINT.to_string()),
+                    );
+                    return None;
+                }
+            },
+        };
+        if let Some(bytes) = bytes.filter(|b| range.contains(b)) {
+            return Some(bytes);
+        }
+        let bounds = if *range.end() == u64::MAX {
+            format!("at least {}", show_size(*range.start()))
+        } else {
+            format!(
+                "between {} and {}",
+                show_size(*range.start()),
+                show_size(*range.end())
+            )
+        };
+        // "5 MB" reads like S3's minimum part size but is 5,000,000 bytes.
+        let decimal_unit = matches!(size.get_ref(), RawSize::Text(t) if {
+            let t = t.to_ascii_lowercase();
+            ["kb", "mb", "gb", "tb"].iter().any(|u| t.ends_with(u))
+        });
+        let hint = if decimal_unit {
+            format!("{hint}; note that KB, MB, GB and TB are powers of 1000: write MiB or GiB for powers of 1024")
+        } else {
+            hint.to_string()
+        };
+        self.error_at(
+            offset,
+            format!("s3.{key} must be {bounds} (got {shown})"),
+            Some(hint),
+        );
+        None
     }
 
     fn bucket_template(&mut self, template: &Spanned<String>) {
@@ -1338,6 +1747,74 @@ fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+const SIZE_HINT: &str = "write a number of bytes, or a string with a unit such as \"64 MiB\", \
+                         \"5GiB\" or \"100 MB\" (KiB, MiB, GiB, TiB are powers of 1024; \
+                         KB, MB, GB, TB powers of 1000)";
+
+/// Bytes from `"64 MiB"`, `"5GiB"`, `"1.5 GiB"`, `"100MB"` or `"4096"`.
+/// Decimals are accepted when they come to whole bytes, computed exactly.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = (&text[..number_end], text[number_end..].trim_start());
+    if number.is_empty() {
+        return Err("expected a number followed by an optional unit".to_string());
+    }
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() || (number.contains('.') && fraction.is_empty()) || fraction.contains('.') {
+        return Err(format!("{number:?} is not a number"));
+    }
+    if fraction.len() > 12 {
+        return Err("has more than 12 decimal places".to_string());
+    }
+    let Some((_, factor)) = SIZE_UNITS
+        .iter()
+        .find(|(name, _)| unit.is_empty() || name.eq_ignore_ascii_case(unit))
+    else {
+        return Err(format!("unknown unit {unit:?}"));
+    };
+    let too_large = || format!("is larger than {} bytes", u64::MAX);
+    let digits = |s: &str| s.parse::<u128>().map_err(|_| too_large());
+    let factor = u128::from(*factor);
+    let scale = 10u128
+        .checked_pow(u32::try_from(fraction.len()).map_err(|_| too_large())?)
+        .ok_or_else(too_large)?;
+    let fraction_bytes = if fraction.is_empty() {
+        0
+    } else {
+        digits(fraction)?
+            .checked_mul(factor)
+            .ok_or_else(too_large)?
+    };
+    if fraction_bytes % scale != 0 {
+        return Err("is not a whole number of bytes".to_string());
+    }
+    let bytes = digits(whole)?
+        .checked_mul(factor)
+        .and_then(|b| b.checked_add(fraction_bytes / scale))
+        .ok_or_else(too_large)?;
+    u64::try_from(bytes).map_err(|_| too_large())
+}
+
+/// A size in the largest binary unit that divides it, for messages.
+fn show_size(bytes: u64) -> String {
+    SIZE_UNITS
+        .iter()
+        .rev()
+        .filter(|(name, _)| name.contains('i') || *name == "B")
+        .find(|(_, factor)| bytes >= *factor && bytes.is_multiple_of(*factor))
+        .map_or_else(
+            || format!("{bytes} bytes"),
+            |(name, factor)| match *name {
+                "B" if bytes == 1 => "1 byte".to_string(),
+                "B" => format!("{bytes} bytes"),
+                _ => format!("{} {name}", bytes / factor),
+            },
+        )
+}
+
 fn check_rate_limit_key(key: &str) -> Result<(), (String, Option<String>)> {
     let Some((service, class)) = key.split_once('.') else {
         return Err((
@@ -1416,6 +1893,8 @@ mod tests {
         assert!(c.zones.is_empty());
         assert_eq!(c.apply.concurrency, 16);
         assert!(c.apply.rate_limits.is_empty());
+        assert!(c.naming.buckets.is_empty());
+        assert_eq!(c.s3, S3Config::default());
         assert_eq!(c.path, PathBuf::from("ferry.toml"));
     }
 
@@ -1443,6 +1922,9 @@ exclude_ids = ["vpc-0123"]
 
 [naming]
 bucket = "copy.{name}-{dest_account}-{dest_region}"
+[naming.buckets]
+"assets.example.com" = "assets.example.org"
+legacy = "legacy-2"
 
 [zones]
 "us-east-1a" = "us-gov-west-1b"
@@ -1452,6 +1934,16 @@ concurrency = 256
 [apply.rate_limits]
 "ec2.mutating" = { burst = 50, per_second = 5 }
 "ec2.CopyImage" = { burst = 100, per_second = 1.5 }
+
+[s3]
+workers = 64
+multipart_threshold = "8 MiB"
+part_size = 5242880
+versions = "all"
+source_policy = false
+batch = true
+batch_objects = 1000
+batch_bytes = "1.5GiB"
 "#;
 
     #[test]
@@ -1486,6 +1978,22 @@ concurrency = 256
             }
         );
         assert_eq!(c.apply.rate_limits["ec2.CopyImage"].per_second, 1.5);
+        assert_eq!(c.naming.buckets.len(), 2);
+        assert_eq!(c.naming.buckets["assets.example.com"], "assets.example.org");
+        assert_eq!(c.naming.buckets["legacy"], "legacy-2");
+        assert_eq!(
+            c.s3,
+            S3Config {
+                workers: 64,
+                multipart_threshold: 8 * MIB,
+                part_size: 5 * MIB,
+                versions: VersionsMode::All,
+                source_policy: false,
+                batch_objects: 1000,
+                batch_bytes: 3 * GIB / 2,
+                batch: true,
+            }
+        );
     }
 
     #[test]
@@ -1524,6 +2032,8 @@ concurrency = 256
         assert_eq!(c.source.role_arn, None);
         assert_eq!(c.naming, NamingConfig::default());
         assert_eq!(c.apply, ApplyConfig::default());
+        // The values shown are the defaults, so the two cannot drift apart.
+        assert_eq!(c.s3, S3Config::default());
     }
 
     /// Every example in the skeleton is itself valid, so uncommenting any of
@@ -1558,6 +2068,7 @@ concurrency = 256
         assert_eq!(c.scope.include, ["vpc", "security_group"]);
         assert_eq!(c.zones.len(), 2);
         assert_eq!(c.apply.rate_limits.len(), 2);
+        assert_eq!(c.naming.buckets.len(), 2);
     }
 
     #[test]
@@ -1568,6 +2079,16 @@ concurrency = 256
             .filter(|k| **k != "endpoints")
             .chain(&["include", "exclude", "exclude_tags", "exclude_ids"])
             .chain(&["bucket", "concurrency", "burst", "per_second"])
+            .chain(&[
+                "workers",
+                "multipart_threshold",
+                "part_size",
+                "versions",
+                "source_policy",
+                "batch_objects",
+                "batch_bytes",
+                "batch",
+            ])
         {
             assert!(s.contains(&format!("{key} =")), "{key} not shown");
         }
@@ -1577,9 +2098,11 @@ concurrency = 256
             "[destination]",
             "[scope]",
             "[naming]",
+            "[naming.buckets]",
             "[zones]",
             "[apply]",
             "[apply.rate_limits]",
+            "[s3]",
         ] {
             assert!(s.contains(table), "{table} not shown");
         }
@@ -1659,12 +2182,16 @@ concurrency = 256
         );
         assert!(e.hint.unwrap().contains("[source] or [destination]"));
 
-        assert_err(
-            &with("[naming]\nbuckets = \"{name}\"\n"),
+        let e = assert_err(
+            &with("[naming]\nbucket_names = {}\n"),
             6,
             1,
-            "unknown key `buckets`",
+            "unknown key `bucket_names`",
         );
+        assert!(e.message.contains("`buckets`"), "{e}");
+        let e = assert_err(&with("[s3]\nworker = 8\n"), 6, 1, "unknown key `worker`");
+        assert!(e.message.contains("`batch_bytes`"), "{e}");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `workers`?"));
         assert_err(
             &with("[scope]\nincluded = []\n"),
             6,
@@ -2082,6 +2609,321 @@ concurrency = 256
     }
 
     #[test]
+    fn bucket_renames_are_checked() {
+        let renames = |lines: &str| with(&format!("[naming.buckets]\n{lines}\n"));
+        let c = parse(&renames(
+            "\"a.example.com\" = \"a-copy\"\nb = \"b.example.org\"",
+        ))
+        .unwrap();
+        assert_eq!(c.naming.buckets["a.example.com"], "a-copy");
+        assert_eq!(c.naming.buckets["b"], "b.example.org");
+        // The template keeps its default and its own check.
+        assert_eq!(c.naming.bucket, DEFAULT_BUCKET_TEMPLATE);
+
+        let cases = [
+            ("ab", "must be 3 to 63 characters long (got 2)"),
+            ("My-Bucket", "character 'M' is not allowed"),
+            ("my_bucket", "character '_' is not allowed"),
+            ("-bucket", "must start with a lowercase letter or a digit"),
+            ("bucket.", "must end with a lowercase letter or a digit"),
+            ("a..b", "two adjacent periods"),
+            ("10.0.0.1", "formatted as an IP address"),
+            ("xn--abc", "must not start with \"xn--\""),
+            ("sthree-abc", "must not start with \"sthree-\""),
+            ("abc-s3alias", "must not end with \"-s3alias\""),
+            ("abc--ol-s3", "must not end with \"--ol-s3\""),
+        ];
+        for (dest, needle) in cases {
+            let e = assert_err(&renames(&format!("src = {dest:?}")), 6, 7, needle);
+            assert!(
+                e.message.starts_with(&format!(
+                    "invalid destination bucket name {dest:?} for \"src\" in [naming.buckets]: "
+                )),
+                "{e}"
+            );
+            assert!(e.hint.unwrap().contains("3 to 63"));
+        }
+        let long = "a".repeat(64);
+        assert_err(&renames(&format!("src = \"{long}\"")), 6, 7, "(got 64)");
+
+        // The second use of a destination, in file order, is the error.
+        let e = assert_err(
+            &renames("zeta = \"shared\"\nalpha = \"other\"\nbeta = \"shared\""),
+            8,
+            8,
+            "source buckets \"zeta\" and \"beta\" both map to \"shared\"",
+        );
+        assert!(e.hint.unwrap().contains("one source bucket"));
+
+        // A source bucket's own name is taken in the same partition...
+        let e = assert_err(&renames("logs = \"logs\""), 6, 8, "name of a source bucket");
+        assert!(
+            e.message.starts_with("\"logs\" is mapped to \"logs\""),
+            "{e}"
+        );
+        assert!(e.hint.unwrap().contains("global within a partition"));
+        assert_err(
+            &renames("aaa = \"bbb\"\nbbb = \"ccc\""),
+            6,
+            7,
+            "\"aaa\" is mapped to \"bbb\"",
+        );
+        // ...but free in another partition.
+        let other_partition = "[source]\nregion = \"us-east-1\"\n[destination]\nregion = \"cn-north-1\"\n[naming.buckets]\nlogs = \"logs\"\n";
+        assert_eq!(
+            parse(other_partition).unwrap().naming.buckets["logs"],
+            "logs"
+        );
+
+        assert_err(
+            &renames("\"\" = \"abc\""),
+            6,
+            1,
+            "source bucket names in [naming.buckets] must not be empty",
+        );
+    }
+
+    #[test]
+    fn bucket_rename_types_are_explained() {
+        // An unquoted dotted key is a nested table to TOML.
+        let e = assert_err(
+            &with("[naming.buckets]\nassets.example.com = \"assets-copy\"\n"),
+            6,
+            1,
+            "invalid type: map, expected a bucket name",
+        );
+        assert!(e
+            .hint
+            .unwrap()
+            .contains("quote source bucket names that contain a dot"));
+        let e = assert_err(
+            &with("[naming.buckets]\nsrc = 3\n"),
+            6,
+            7,
+            "invalid type: integer `3`, expected a bucket name",
+        );
+        assert!(e.hint.unwrap().contains("quote the value"));
+        assert_err(
+            &with("[naming]\nbuckets = \"{name}\"\n"),
+            6,
+            11,
+            "expected a table",
+        );
+    }
+
+    #[test]
+    fn s3_workers_range() {
+        for n in ["0", "257", "-1"] {
+            let e = assert_err(
+                &with(&format!("[s3]\nworkers = {n}\n")),
+                6,
+                11,
+                &format!("s3.workers must be between 1 and 256 (got {n})"),
+            );
+            assert!(e.hint.unwrap().contains("the default is 16"));
+        }
+        for n in [1, 256] {
+            let c = parse(&with(&format!("[s3]\nworkers = {n}\n"))).unwrap();
+            assert_eq!(c.s3.workers, n);
+        }
+        assert_err(
+            &with("[s3]\nworkers = \"8\"\n"),
+            6,
+            11,
+            "invalid type: string \"8\", expected an integer",
+        );
+    }
+
+    #[test]
+    fn s3_sizes_are_parsed() {
+        let c = parse(&with(
+            "[s3]\nmultipart_threshold = \"5GiB\"\npart_size = \"64 mib\"\nbatch_bytes = \"100MB\"\n",
+        ))
+        .unwrap();
+        assert_eq!(c.s3.multipart_threshold, 5 * GIB);
+        assert_eq!(c.s3.part_size, 64 * MIB);
+        assert_eq!(c.s3.batch_bytes, 100_000_000);
+        // A threshold below the part size is allowed (objects just above it
+        // are copied in one part).
+        let c = parse(&with(
+            "[s3]\nmultipart_threshold = 5242880\npart_size = \"1 GiB\"\n",
+        ))
+        .unwrap();
+        assert_eq!((c.s3.multipart_threshold, c.s3.part_size), (5 * MIB, GIB));
+
+        for (text, bytes) in [
+            ("0", 0),
+            ("4096", 4096),
+            ("  7 B ", 7),
+            ("1 KB", 1_000),
+            ("1kib", 1_024),
+            ("2 GB", 2_000_000_000),
+            ("3 TB", 3_000_000_000_000),
+            ("1 TiB", 1 << 40),
+            ("1.5 KiB", 1_536),
+            ("0.5MiB", 512 * 1024),
+            ("2.000 MB", 2_000_000),
+            ("16777215 TiB", ((1 << 24) - 1) << 40),
+            ("18446744073709551615", u64::MAX),
+        ] {
+            assert_eq!(parse_size(text), Ok(bytes), "{text}");
+        }
+        for (text, needle) in [
+            ("", "expected a number"),
+            ("MiB", "expected a number"),
+            ("-5 MiB", "expected a number"),
+            ("5 MiBs", "unknown unit \"MiBs\""),
+            ("5 M", "unknown unit \"M\""),
+            ("1.2.3 MB", "\"1.2.3\" is not a number"),
+            ("5. MB", "\"5.\" is not a number"),
+            (".5 MB", "\".5\" is not a number"),
+            ("0.1 KiB", "not a whole number of bytes"),
+            ("1.0000000000001 TB", "more than 12 decimal places"),
+            ("16777216 TiB", "is larger than"),
+            (
+                "99999999999999999999999999999999999999999",
+                "is larger than",
+            ),
+        ] {
+            let e = parse_size(text).unwrap_err();
+            assert!(e.contains(needle), "{text}: {needle:?} not in {e:?}");
+        }
+    }
+
+    #[test]
+    fn s3_size_errors_are_located() {
+        let e = assert_err(
+            &with("[s3]\npart_size = \"64 MiBs\"\n"),
+            6,
+            13,
+            "invalid size \"64 MiBs\" for s3.part_size: unknown unit \"MiBs\"",
+        );
+        assert!(e.hint.unwrap().contains("powers of 1024"));
+        let e = assert_err(
+            &with("[s3]\npart_size = \"4 MiB\"\n"),
+            6,
+            13,
+            "s3.part_size must be between 5 MiB and 5 GiB (got \"4 MiB\" = 4194304 bytes)",
+        );
+        assert!(e.hint.unwrap().contains("5 MiB to 5 GiB"));
+        // "5 MB" looks like S3's minimum but is not.
+        let e = assert_err(
+            &with("[s3]\nmultipart_threshold = \"5 MB\"\n"),
+            6,
+            23,
+            "s3.multipart_threshold must be between 5 MiB and 5 GiB (got \"5 MB\" = 5000000 bytes)",
+        );
+        assert!(e.hint.unwrap().contains("powers of 1000"));
+        let e = assert_err(
+            &with("[s3]\nmultipart_threshold = 5368709121\n"),
+            6,
+            23,
+            "must be between 5 MiB and 5 GiB (got 5368709121)",
+        );
+        assert!(!e.hint.unwrap().contains("powers of 1000"));
+        assert_err(
+            &with("[s3]\npart_size = -1\n"),
+            6,
+            13,
+            "s3.part_size must be between 5 MiB and 5 GiB (got -1)",
+        );
+        assert_err(
+            &with("[s3]\nbatch_bytes = 0\n"),
+            6,
+            15,
+            "s3.batch_bytes must be at least 1 byte (got 0)",
+        );
+        assert_err(
+            &with("[s3]\nbatch_bytes = \"lots\"\n"),
+            6,
+            15,
+            "invalid size \"lots\" for s3.batch_bytes: expected a number",
+        );
+        let e = assert_err(
+            &with("[s3]\npart_size = 5.5\n"),
+            6,
+            13,
+            "invalid type: floating point `5.5`, expected a size (an integer number of bytes, or a string like \"64 MiB\")",
+        );
+        assert_eq!(e.hint, None);
+        assert_err(
+            &with("[s3]\nbatch_bytes = true\n"),
+            6,
+            15,
+            "invalid type: boolean `true`, expected a size",
+        );
+    }
+
+    #[test]
+    fn s3_versions_and_switches() {
+        let e = assert_err(
+            &with("[s3]\nversions = \"alll\"\n"),
+            6,
+            12,
+            "invalid s3.versions \"alll\": expected \"current\" or \"all\"",
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean \"all\"?"));
+        let e = assert_err(
+            &with("[s3]\nversions = \"latest\"\n"),
+            6,
+            12,
+            "invalid s3.versions \"latest\"",
+        );
+        assert!(e.hint.unwrap().contains("every version and delete marker"));
+        assert_eq!(
+            parse(&with("[s3]\nversions = \"all\"\n"))
+                .unwrap()
+                .s3
+                .versions,
+            VersionsMode::All
+        );
+        let e = assert_err(
+            &with("[s3]\nsource_policy = \"no\"\n"),
+            6,
+            17,
+            "invalid type: string \"no\", expected a boolean",
+        );
+        assert_eq!(e.hint, None);
+        assert_err(
+            &with("[s3]\nbatch = 1\n"),
+            6,
+            9,
+            "invalid type: integer `1`, expected a boolean",
+        );
+        for (n, needle) in [("0", "(got 0)"), ("-3", "(got -3)")] {
+            let e = assert_err(
+                &with(&format!("[s3]\nbatch_objects = {n}\n")),
+                6,
+                17,
+                &format!("s3.batch_objects must be at least 1 {needle}"),
+            );
+            assert!(e.hint.unwrap().contains("S3 Batch Operations"));
+        }
+        let c = parse(&with(
+            "[s3]\nbatch_objects = 1\nbatch = true\nsource_policy = false\n",
+        ))
+        .unwrap();
+        assert_eq!(c.s3.batch_objects, 1);
+        assert!(c.s3.batch && !c.s3.source_policy);
+        assert_err(
+            &format!("s3 = 1\n{MINIMAL}"),
+            1,
+            6,
+            "invalid type: integer `1`, expected a table",
+        );
+    }
+
+    #[test]
+    fn show_size_picks_the_largest_exact_unit() {
+        assert_eq!(show_size(5 * MIB), "5 MiB");
+        assert_eq!(show_size(5 * GIB), "5 GiB");
+        assert_eq!(show_size(1024 * GIB), "1 TiB");
+        assert_eq!(show_size(1), "1 byte");
+        assert_eq!(show_size(1_000_000), "1000000 bytes");
+        assert_eq!(show_size(0), "0 bytes");
+    }
+
+    #[test]
     fn concurrency_range() {
         for (n, col) in [("0", 15), ("257", 15), ("-1", 15)] {
             let e = assert_err(
@@ -2185,6 +3027,12 @@ concurrency = 256
                 1,
             ),
             (format!("secret_key = {{ nested = \"{secret}\" }}\n"), 1, 1),
+            (
+                with(&format!("[naming.buckets]\nsecret_key = \"{secret}\"\n")),
+                6,
+                1,
+            ),
+            (with(&format!("[s3]\naccess_key = \"{secret}\"\n")), 6, 1),
         ];
         for (text, line, column) in cases {
             let e = err(&text);
