@@ -9,8 +9,9 @@
 # group for the database tier) and its front door (an Application load balancer
 # in the public subnets with HTTP and HTTPS listeners and rules, forwarding to
 # target groups the web group is attached to; the HTTPS certificate is imported
-# in both accounts, as ferry never moves private keys) in a fresh source
-# account, then plans, applies and verifies its migration into a second account. The emulator is left running, and the
+# in both accounts, as ferry never moves private keys) and its storage (an
+# assets bucket and its access-log bucket with a few hundred objects) in a
+# fresh source account, then plans, applies and verifies its migration into a second account. The emulator is left running, and the
 # demo directory (.demo/) keeps ferry.toml and the state, so you can go on with
 # `cd .demo && ../target/debug/ferry runs | mapping | verify | rollback`.
 set -euo pipefail

@@ -15,7 +15,11 @@ rules, and the certificates the HTTPS listener serves. As a user would before
 migrating HTTPS listeners, the destination gets the same certificates (ferry
 never moves private keys), so ferry maps them; `ferry verify` at the end of
 the demo then covers the load balancer, listeners, rules, target groups and
-the group's attachment with everything else.
+the group's attachment with everything else. And its storage
+(tests/s3_estate.py): an assets bucket (versioned, SSE-KMS under its own key,
+a policy naming the account, CORS, lifecycle, website, logging) and its
+access-log bucket, with a few hundred objects of every shape, which ferry
+copies server-side and verifies object by object.
 
 Usage: demo_estate.py EMULATOR_URL DEST_REGION; prints "SOURCE DEST".
 """
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import compute_estate  # noqa: E402
 import estate  # noqa: E402
 import lb_estate  # noqa: E402
+import s3_estate  # noqa: E402
 from conftest import emulator_session, random_account, write_config  # noqa: E402
 
 REGION = "us-east-1"
@@ -42,6 +47,7 @@ def main() -> None:
     network = estate.build_network_estate(session, REGION)
     compute = compute_estate.build_compute_estate(session, REGION, source, network, parts=WEB_TIER)
     lb_estate.build_lb_estate(session, REGION, network, parts=["web"], web_group=compute["asg_web"])
+    s3_estate.build_s3_estate(session, REGION, source)
     lb_estate.import_certificates(emulator_session(url, dest, dest_region).client("acm"))
     write_config(Path.cwd(), source, dest, REGION, dest_region, url)
     print(source, dest)
