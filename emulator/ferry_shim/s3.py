@@ -4,6 +4,13 @@ Each patch below adds one behaviour of AWS; the README's "S3" section lists
 them with the documentation they follow. Nothing here decides anything for
 ferry.
 
+Responses: the XML root element of GetBucketVersioning, GetBucketNotification-
+Configuration, GetBucketAccelerateConfiguration and ListParts is the one the
+API reference gives (``VersioningConfiguration``, ``NotificationConfiguration``,
+``AccelerateConfiguration``, ``ListPartsResult``); moto wrote
+``<Operation>Response``, which the AWS SDK for Rust refuses ("encountered
+invalid XML root").
+
 Access across accounts (moto lets any account read any bucket). Modelled
 simply, as the README says: a caller of another account than the bucket's
 owner has access when an ``Allow`` statement of the bucket policy names the
@@ -56,6 +63,7 @@ Buckets:
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -71,13 +79,54 @@ SSE_S3_DEFAULT: dict[str, Any] = {
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 
+#: Operation -> the root element of its response (S3 API reference).
+RESPONSE_ROOTS = {
+    "GetBucketVersioning": "VersioningConfiguration",
+    "GetBucketNotificationConfiguration": "NotificationConfiguration",
+    "GetBucketNotification": "NotificationConfiguration",  # moto's name when none is set
+    "GetBucketAccelerateConfiguration": "AccelerateConfiguration",
+    "ListParts": "ListPartsResult",
+}
+
+
 def apply() -> None:
     S3Backend.log_incoming_request = lambda self, request, bucket_name: None  # type: ignore[method-assign]
+    _response_roots()
     _access()
     _copy_tags()
     _object_encryption()
     _bucket_defaults()
     _object_lock()
+
+
+# --- responses -------------------------------------------------------------------------
+
+
+def with_root(body: Any, root: str) -> Any:
+    """`body` (XML, str or bytes) with its root element renamed `root`."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    match = re.search(r"<([A-Za-z]+)([ />])", text.split("?>", 1)[-1])
+    if match is None or match.group(1) == root:
+        return body
+    old = match.group(1)
+    text = re.sub(rf"<{old}([ />])", rf"<{root}\1", text, count=1)
+    text = text.replace(f"</{old}>", f"</{root}>")
+    return text.encode("utf-8") if isinstance(body, bytes) else text
+
+
+def _response_roots() -> None:
+    Response = s3_responses.S3Response
+    serialized = Response.serialized
+
+    def serialize(self: Any, action_result: Any) -> Any:
+        status, headers, body = serialized(self, action_result)
+        root = RESPONSE_ROOTS.get(self.data.get("Action") or self._get_action())
+        if root and status < 300 and body:
+            body = with_root(body, root)
+            headers["content-length"] = str(len(body.encode("utf-8") if isinstance(body, str) else body))
+        return status, headers, body
+
+    Response.serialized = serialize  # type: ignore[method-assign]
 
 
 # --- access across accounts ------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from typing import Any
 
@@ -92,6 +93,41 @@ def multipart_put(s3: Any, name: str, key: str, data: bytes, part: int, **create
 
 def md5(data: bytes) -> str:
     return '"' + hashlib.md5(data).hexdigest() + '"'
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+def test_responses_have_the_root_elements_of_the_api_reference(aws, owner):
+    """The AWS SDKs for Rust and Go check the root element; boto3 does not,
+    so the raw bodies are read here."""
+    s3 = aws("s3", owner)
+    roots: dict[str, str] = {}
+
+    def root(http_response: Any, model: Any, **_: Any) -> None:
+        found = re.search(rb"<([A-Za-z]+)[ />]", http_response.content.split(b"?>", 1)[-1])
+        if found:
+            roots[model.name] = found.group(1).decode()
+
+    s3.meta.events.register("after-call.s3", root)
+    name = bucket(s3, "roots")
+    s3.get_bucket_versioning(Bucket=name)
+    s3.get_bucket_notification_configuration(Bucket=name)
+    s3.get_bucket_accelerate_configuration(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    upload = s3.create_multipart_upload(Bucket=name, Key="k")["UploadId"]
+    s3.upload_part(Bucket=name, Key="k", UploadId=upload, PartNumber=1, Body=b"1")
+    assert [p["PartNumber"] for p in s3.list_parts(Bucket=name, Key="k", UploadId=upload)["Parts"]] == [1]
+    s3.list_object_versions(Bucket=name)
+    assert roots == {
+        "GetBucketVersioning": "VersioningConfiguration",
+        "GetBucketNotificationConfiguration": "NotificationConfiguration",
+        "GetBucketAccelerateConfiguration": "AccelerateConfiguration",
+        "CreateMultipartUpload": "InitiateMultipartUploadResult",
+        "ListParts": "ListPartsResult",
+        "ListObjectVersions": "ListVersionsResult",
+    }
 
 
 # --- access across accounts -----------------------------------------------------------
