@@ -46,12 +46,11 @@ def apply() -> None:
             f"ferry_shim was written against moto {MOTO_VERSION}, found {moto.__version__}: "
             "re-check every patch in emulator/ferry_shim/ before changing the pin"
         )
-    from . import elb, images, kms, s3, s3_xml, snapshots
+    from . import elb, images, kms, s3, snapshots
 
     kms.apply()
     elb.apply()
     s3.apply()
-    s3_xml.apply()
     snapshots.apply()
     images.apply()
     _applied = True
