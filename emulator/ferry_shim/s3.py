@@ -35,6 +35,15 @@ Objects:
   - an object stored without any other encryption reports SSE-S3 (AES256):
     S3 encrypts every new object since January 2023.
 
+  - HeadObject and GetObject with partNumber on a multipart object answer
+    206 with the object's headers (content type, cache control, metadata,
+    ETag, storage class, encryption, tag count), the part's Content-Length
+    and Content-Range, and x-amz-mp-parts-count; GetObject sends the part's
+    bytes (*HeadObject*, partNumber: "Effectively performs a 'ranged' HEAD
+    request for the part specified"). moto answered HeadObject with the
+    part's own record (no metadata, binary/octet-stream, the part's ETag)
+    and GetObject with the whole object.
+
 Buckets:
   - server access logs are not delivered while the emulator runs (moto
     wrote a log object into the target bucket on every request, the
@@ -72,6 +81,17 @@ from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import InvalidBucketState, S3AccessDeniedError
 from moto.s3.models import FakeKey, PublicAccessBlock, S3Backend, s3_backends
 
+class InvalidPartNumber(Exception):
+    """A part number beyond the object's parts: AWS answers 416."""
+
+    RESPONSE = (
+        416,
+        {"content-type": "application/xml"},
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidPartNumber</Code>'
+        "<Message>The requested partnumber is not satisfiable</Message></Error>",
+    )
+
+
 #: What GetBucketEncryption reports for a bucket without a configuration.
 SSE_S3_DEFAULT: dict[str, Any] = {
     "Rule": {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}
@@ -94,6 +114,7 @@ def apply() -> None:
     _response_roots()
     _access()
     _copy_tags()
+    _parts()
     _object_encryption()
     _bucket_defaults()
     _object_lock()
@@ -234,6 +255,59 @@ def _copy_tags() -> None:
         return result
 
     S3Backend.copy_object = copy_object  # type: ignore[method-assign]
+
+
+def part_range(key: FakeKey, number: int) -> tuple[int, int, int]:
+    """(first byte, last byte, parts count) of part `number` of multipart `key`."""
+    sizes = [key.multipart.parts[n].size for n in key.multipart.partlist]  # type: ignore[union-attr]
+    if not 1 <= number <= len(sizes):
+        raise InvalidPartNumber()
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1] - 1, len(sizes)
+
+
+def _as_part(headers: dict[str, Any], key: FakeKey, number: int) -> dict[str, Any]:
+    """`headers` of the whole object, narrowed to part `number`."""
+    start, end, count = part_range(key, number)
+    out = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-range")}
+    out.update({"content-length": str(end - start + 1), "content-range": f"bytes {start}-{end}/{key.size}", "x-amz-mp-parts-count": str(count)})
+    return out
+
+
+def _parts() -> None:
+    Response = s3_responses.S3Response
+    head_object, get_object = Response.head_object, Response.get_object
+
+    def head(self: Any, bucket_name: str, query: dict[str, Any], key_name: str, headers: dict[str, Any]) -> Any:
+        number = query.get("partNumber", [None])[0]
+        key = self.backend.get_object(bucket_name, key_name, query.get("versionId", [None])[0]) if number else None
+        if not isinstance(key, FakeKey) or not key.multipart:
+            return head_object(self, bucket_name, query, key_name, headers)
+        whole = {k: v for k, v in query.items() if k != "partNumber"}
+        status, out, body = head_object(self, bucket_name, whole, key_name, headers)
+        if status != 200:
+            return status, out, body
+        try:
+            return 206, _as_part(out, key, int(number)), body
+        except InvalidPartNumber:
+            return 416, {}, ""
+
+    def get(self: Any) -> Any:
+        number = self._get_int_param("partNumber")
+        status, out, body = get_object(self)
+        if not number or status != 200:
+            return status, out, body
+        key, _ = self._get_key()
+        if not key.multipart:
+            return status, out, body
+        try:
+            start, end, _ = part_range(key, number)
+        except InvalidPartNumber:
+            return InvalidPartNumber.RESPONSE
+        return 206, _as_part(out, key, number), body[start : end + 1]
+
+    Response.head_object = head  # type: ignore[method-assign]
+    Response.get_object = get  # type: ignore[method-assign]
 
 
 def _object_encryption() -> None:

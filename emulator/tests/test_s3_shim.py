@@ -211,8 +211,6 @@ def test_multipart_copy_keeps_what_create_multipart_upload_was_given(aws, owner,
     settings = dict(ContentType="application/x-big", CacheControl="no-cache", Metadata={"origin": "test"}, StorageClass="STANDARD_IA")
     source_etag = multipart_put(mine, source, "big", data, 5 * MIB, Tagging="size=big", **settings)
     assert source_etag.endswith('-3"')
-    first = head(mine, source, "big", PartNumber=1)
-    assert (first["PartsCount"], first["ContentLength"]) == (3, 5 * MIB)
     etag = multipart_copy(theirs, dest, "big", {"Bucket": source, "Key": "big"}, len(data), 5 * MIB, Tagging="size=big", **settings)
     assert etag == source_etag
     copied = head(theirs, dest, "big")
@@ -221,6 +219,29 @@ def test_multipart_copy_keeps_what_create_multipart_upload_was_given(aws, owner,
     other = multipart_copy(theirs, dest, "other", {"Bucket": source, "Key": "big"}, len(data), 6 * MIB)
     assert other != source_etag and other.endswith('-2"'), "another layout, another ETag"
     assert head(theirs, dest, "other")["ContentType"] == "binary/octet-stream", "nothing given, nothing kept"
+
+
+def test_a_part_of_a_multipart_object_reads_with_the_objects_headers(aws, owner):
+    s3 = aws("s3", owner)
+    name = bucket(s3, "parts")
+    data = secrets.token_bytes(12 * MIB)
+    settings = dict(ContentType="application/x-big", CacheControl="no-cache", Metadata={"origin": "test"}, StorageClass="STANDARD_IA")
+    etag = multipart_put(s3, name, "big", data, 5 * MIB, Tagging="size=big", **settings)
+    for number, (start, end) in enumerate([(0, 5 * MIB - 1), (5 * MIB, 10 * MIB - 1), (10 * MIB, 12 * MIB - 1)], 1):
+        part = s3.head_object(Bucket=name, Key="big", PartNumber=number)
+        assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert (part["ContentLength"], part["ContentRange"], part["PartsCount"]) == (end - start + 1, f"bytes {start}-{end}/{len(data)}", 3)
+        assert (part["ETag"], part["TagCount"]) == (etag, 1), "the object's ETag, not the part's"
+        assert {k: part[k] for k in settings} == settings
+    got = s3.get_object(Bucket=name, Key="big", PartNumber=2)
+    assert (got["Body"].read() == data[5 * MIB : 10 * MIB], got["ContentRange"], got["ContentType"]) == (
+        True, f"bytes {5 * MIB}-{10 * MIB - 1}/{len(data)}", "application/x-big",
+    )  # fmt: skip
+    assert error_code(s3.head_object, Bucket=name, Key="big", PartNumber=4) == "416"
+    assert error_code(s3.get_object, Bucket=name, Key="big", PartNumber=4) == "InvalidPartNumber"
+    s3.put_object(Bucket=name, Key="small", Body=b"abc")
+    whole = s3.head_object(Bucket=name, Key="small", PartNumber=1)
+    assert (whole["ContentRange"], "PartsCount" in whole) == ("bytes 0-2/3", False), "a single-part object is its part 1"
 
 
 def test_sse_kms_objects_have_etags_that_are_not_md5(aws, owner):

@@ -1,0 +1,105 @@
+//! `s3-ceiling`: how fast the endpoint itself copies objects between buckets.
+//!
+//!     s3-ceiling --endpoint http://127.0.0.1:PORT --source-bucket SRC \
+//!                --dest-bucket DST --keys keys.txt [--concurrency 16] [--region us-east-1]
+//!
+//! Issues one CopyObject per key of the key file (one key per line, as
+//! stored; keys containing a newline cannot be listed this way), `concurrency`
+//! at a time, with nothing else: no listing, no HEAD, no comparison. No copy
+//! tool can beat that on the same endpoint with the same concurrency, so it is
+//! the denominator of the benchmark's ratios. Credentials come from the
+//! standard chain (the environment): those of the destination account, which
+//! reads the source as a cross-account copy does.
+//!
+//! Prints one JSON line on stdout: `objects`, `errors`, `seconds` (from the
+//! first request to the last answer) and `objects_per_s`. Exits 1 if any copy
+//! failed after the SDK's retries.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::types::MetadataDirective;
+use clap::Parser;
+use futures::stream::{self, StreamExt};
+
+#[derive(Parser)]
+#[command(version, about = "Raw concurrent CopyObject rate of an S3 endpoint")]
+struct Args {
+    #[arg(long)]
+    endpoint: String,
+    #[arg(long)]
+    source_bucket: String,
+    #[arg(long)]
+    dest_bucket: String,
+    /// File with one object key per line.
+    #[arg(long)]
+    keys: PathBuf,
+    /// Copy requests in flight.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    let text = std::fs::read_to_string(&args.keys)
+        .with_context(|| format!("cannot read --keys {}", args.keys.display()))?;
+    let keys: Vec<&str> = text.lines().filter(|k| !k.is_empty()).collect();
+
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(args.region.clone()))
+        .endpoint_url(&args.endpoint)
+        .load()
+        .await;
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        // The emulator does not resolve virtual-hosted bucket names.
+        .force_path_style(true)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+
+    let start = Instant::now();
+    let results: Vec<Result<(), String>> =
+        stream::iter(keys.iter().copied())
+            .map(|key| {
+                let request = client
+                    .copy_object()
+                    .bucket(&args.dest_bucket)
+                    .key(key)
+                    .copy_source(ferry_bench::copy_source(&args.source_bucket, key))
+                    .metadata_directive(MetadataDirective::Copy);
+                async move {
+                    request.send().await.map(|_| ()).map_err(|e| {
+                        format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(e))
+                    })
+                }
+            })
+            .buffer_unordered(args.concurrency)
+            .collect()
+            .await;
+    let seconds = start.elapsed().as_secs_f64();
+
+    let errors: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    for error in errors.iter().take(5) {
+        eprintln!("s3-ceiling: CopyObject {error}");
+    }
+    let copied = results.len() - errors.len();
+    println!(
+        "{}",
+        serde_json::json!({
+            "objects": copied,
+            "errors": errors.len(),
+            "seconds": seconds,
+            "objects_per_s": copied as f64 / seconds,
+            "concurrency": args.concurrency,
+        })
+    );
+    if !errors.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
