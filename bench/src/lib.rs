@@ -4,14 +4,15 @@
 //!   rclone, the AWS CLI) and the emulator, as a pipeline of stages (latency
 //!   and a request log today; throttling and fault injection are meant to be
 //!   added as further stages by the reliability issue).
-//! - [`copy_source`]: the `x-amz-copy-source` value for a bucket and key, used
-//!   by the `s3-ceiling` binary.
+//! - [`copy_source`] and [`s3_client`]: shared by the `s3-ceiling` and
+//!   `s3-fill` binaries.
 //!
 //! The binaries live in src/bin/: `ferry-proxy`, `s3-ceiling` (the
 //! emulator's own copy rate) and `s3-fill` (many small objects, fast).
 
 pub mod proxy;
 
+use aws_config::{BehaviorVersion, Region};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Characters left as they are in a copy source: RFC 3986's unreserved set and
@@ -28,6 +29,21 @@ const COPY_SOURCE_KEEP: &AsciiSet = &NON_ALPHANUMERIC
 /// `+`, `%` or non-ASCII characters must be encoded by the caller.
 pub fn copy_source(bucket: &str, key: &str) -> String {
     format!("{bucket}/{}", utf8_percent_encode(key, COPY_SOURCE_KEEP))
+}
+
+/// An S3 client for the emulator (or any endpoint) with credentials from
+/// the standard chain. Path-style, because the emulator does not resolve
+/// virtual-hosted bucket names.
+pub async fn s3_client(endpoint: &str, region: &str) -> aws_sdk_s3::Client {
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::types::MetadataDirective;
 use clap::Parser;
 use futures::stream::{self, StreamExt};
@@ -51,16 +50,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot read --keys {}", args.keys.display()))?;
     let keys: Vec<&str> = text.lines().filter(|k| !k.is_empty()).collect();
 
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(args.region.clone()))
-        .endpoint_url(&args.endpoint)
-        .load()
-        .await;
-    let config = aws_sdk_s3::config::Builder::from(&shared)
-        // The emulator does not resolve virtual-hosted bucket names.
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
+    let client = ferry_bench::s3_client(&args.endpoint, &args.region).await;
 
     let start = Instant::now();
     let results: Vec<Result<(), String>> =

@@ -14,7 +14,6 @@
 
 use std::time::Instant;
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use clap::Parser;
 use futures::stream::{self, StreamExt};
@@ -55,15 +54,7 @@ fn body(key: &str, size: usize) -> Vec<u8> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(args.region.clone()))
-        .endpoint_url(&args.endpoint)
-        .load()
-        .await;
-    let config = aws_sdk_s3::config::Builder::from(&shared)
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
+    let client = ferry_bench::s3_client(&args.endpoint, &args.region).await;
 
     let start = Instant::now();
     let failures: Vec<String> = stream::iter(args.start..args.start + args.count)
