@@ -280,7 +280,6 @@ class Mode:
     name: str
     endpoint: str
     latency_ms: int
-    proxy_log: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -295,6 +294,29 @@ class Bench:
     source: str
     objects: int
     run_id: str
+
+    # ferry's destination account per mode (see `destination`).
+    ferry_accounts: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    def destination(self, mode: Mode, tool: str) -> tuple[str, dict[str, str]]:
+        """The destination account of a tool in a mode, and its credentials.
+        ferry gets an account of its own per mode, as a migration target
+        is: it discovers every bucket of the destination (the other tools'
+        would cost it requests) and adopts a bucket that carries the source's
+        `ferry:source` tag (its previous mode's copy)."""
+        if tool != "ferry":
+            return self.dst_account, self.dst_creds
+        if mode.name not in self.ferry_accounts:
+            account = random_account()
+            creds = assume(self.emulator, account)
+            self.ferry_accounts[mode.name] = (account, creds)
+        return self.ferry_accounts[mode.name]
+
+    def credentials_file(self, mode: Mode, tool: str) -> Path:
+        """The destination credentials, for the reset command."""
+        path = self.workdir(mode, tool) / "destination-credentials.json"
+        path.write_text(json.dumps(self.destination(mode, tool)[1]))
+        return path
 
     def dest_bucket(self, mode: Mode, tool: str) -> str:
         return f"bench-{self.run_id}-{mode.name}-{tool}"
@@ -353,7 +375,8 @@ class Bench:
             env = clean_env({**self.dst_creds, "AWS_CONFIG_FILE": str(conf), "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
             return f"{shlex.join(argv)} {output}", env
         if tool == "ferry":
-            write_ferry_config(work, self.src_account, self.dst_account, mode.endpoint, w, {self.source: dest})
+            account = self.destination(mode, tool)[0]
+            write_ferry_config(work, self.src_account, account, mode.endpoint, w, {self.source: dest})
             memory = work / "peak-kib.txt"
             argv = [
                 "/usr/bin/time", "-a", "-o", str(memory), "-f", "%M",
@@ -369,7 +392,7 @@ class Bench:
         argv = [
             sys.executable, str(Path(__file__).resolve()), "reset",
             "--endpoint", self.emulator,
-            "--credentials", str(OUT / "dst-credentials.json"),
+            "--credentials", str(self.credentials_file(mode, tool)),
             "--bucket", self.dest_bucket(mode, tool),
         ]
         if tool == "ferry":
@@ -476,7 +499,7 @@ def measure(bench: Bench, mode: Mode, tool: str) -> Result:
         runs=len(timing["times"]),
         objects_per_s=bench.objects / seconds,
     )
-    problem = check_copy(bench, bench.dest_bucket(mode, tool))
+    problem = check_copy(bench, bench.destination(mode, tool)[1], bench.dest_bucket(mode, tool))
     if problem:
         res.ok = False
         res.note = f"incomplete copy: {problem}"
@@ -486,11 +509,15 @@ def measure(bench: Bench, mode: Mode, tool: str) -> Result:
     return res
 
 
-def check_copy(bench: Bench, dest: str) -> str:
+def check_copy(bench: Bench, creds: dict[str, str], dest: str) -> str:
     """'' when the destination holds every source key with its size, and the
     ETag of every single-part object; else what is wrong."""
     src = listing(s3_client(bench.emulator, bench.src_creds), bench.source)
-    dst = listing(s3_client(bench.emulator, bench.dst_creds), dest)
+    client = s3_client(bench.emulator, creds)
+    try:
+        dst = listing(client, dest)
+    except client.exceptions.NoSuchBucket:
+        return f"no bucket {dest} in the destination"
     missing = [k for k in src if k not in dst]
     extra = [k for k in dst if k not in src]
     wrong = [k for k, (size, etag) in src.items() if k in dst and (dst[k][0] != size or ("-" not in etag and dst[k][1] != etag))]
@@ -573,11 +600,16 @@ def listing_memory(bench: Bench, sizes: list[int]) -> list[dict[str, Any]]:
         bucket = f"bench-{bench.run_id}-list-{count}"
         s3_client(bench.emulator, creds).create_bucket(Bucket=bucket)
         log(f"listing: filling s3://{bucket} with {count} empty objects (s3-fill, PutObject x32)")
-        filled = fill(bench.paths, bench.emulator, creds, bucket, count, size=0, prefix="obj/")
+        try:
+            filled = fill(bench.paths, bench.emulator, creds, bucket, count, size=0, prefix="obj/")
+        except SystemExit as e:  # run() failing: record it, go on with the next size
+            figures.append({"objects": count, "ok": False, "note": f"filling failed: {str(e)[:200]}"})
+            continue
         work = OUT / f"list-{count}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        write_ferry_config(work, account, bench.dst_account, bench.emulator, bench.args.workers, {})
+        # A destination account of its own: plan discovers every bucket there.
+        write_ferry_config(work, account, random_account(), bench.emulator, bench.args.workers, {})
         log(f"listing: ferry plan on {count} objects")
         start = time.monotonic()
         result = subprocess.run(
@@ -724,7 +756,6 @@ def main() -> None:
         dst_account = random_account()
         src_creds = assume(emulator.url, src_account)
         dst_creds = assume(emulator.url, dst_account)
-        (OUT / "dst-credentials.json").write_text(json.dumps(dst_creds))
         source = f"bench-{run_id}-source"
         fill_source(paths, emulator.url, src_creds, source, dst_account, args.objects, args.large, args.large_mib)
         keys = sorted(listing(s3_client(emulator.url, src_creds), source))
@@ -744,25 +775,32 @@ def main() -> None:
         results: list[Result] = []
         for mode in modes:
             results += run_mode(bench, mode, args.tools)
+        # The copy figures are written before the (long) listing part, so
+        # they survive an interrupted listing.
+        report(bench, modes, results, [])
         memory = listing_memory(bench, listing_sizes) if listing_sizes else []
     finally:
         emulator.stop()
+    print(report(bench, modes, results, memory), end="")
 
-    report = table(bench, modes, results, memory)
+
+def report(bench: Bench, modes: list[Mode], results: list[Result], memory: list[dict[str, Any]]) -> str:
+    """The table, written to bench/out/results.txt (and every figure to
+    results.json); returned for printing."""
+    text = table(bench, modes, results, memory)
     versions = {
         "rclone": version(["rclone", "version"]),
-        "aws": version([str(paths["aws"]), "--version"]),
+        "aws": version([str(bench.paths["aws"]), "--version"]),
         "hyperfine": version(["hyperfine", "--version"]),
     }
-    report += "tools: " + "; ".join(versions.values()) + "\n"
-    print(report, end="")
-    (OUT / "results.txt").write_text(report)
+    text += "tools: " + "; ".join(versions.values()) + "\n"
+    (OUT / "results.txt").write_text(text)
     (OUT / "results.json").write_text(
         json.dumps(
             {
                 "date": datetime.date.today().isoformat(),
                 "cores": os.cpu_count(),
-                "arguments": {k: v for k, v in vars(args).items() if k != "command"},
+                "arguments": {k: v for k, v in vars(bench.args).items() if k != "command"},
                 "objects": bench.objects,
                 "results": [r.__dict__ for r in results],
                 "listing_memory": memory,
@@ -772,7 +810,7 @@ def main() -> None:
         )
         + "\n"
     )
-
+    return text
 
 if __name__ == "__main__":
     main()
