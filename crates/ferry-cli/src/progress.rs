@@ -190,7 +190,10 @@ mod tests {
         let mut listing = progress(0, false);
         listing.listing_done = false;
         assert!(transfer_line(&listing, Duration::from_secs(1)).contains("0/100+ objects"));
-        assert!(transfer_line(&progress(100, true), Duration::from_millis(300)).ends_with("in under a second"));
+        assert!(
+            transfer_line(&progress(100, true), Duration::from_millis(300))
+                .ends_with("in under a second")
+        );
     }
 
     #[test]
