@@ -365,10 +365,13 @@ def build_versioned(session_factory: SessionFactory, region: str) -> str:
     return name
 
 
-def build_many(session_factory: SessionFactory, region: str, count: int, prefix: str = "ferry-many") -> str:
-    """A bucket of `count` small objects (``obj/00000`` ...); its name."""
+def build_many(session_factory: SessionFactory, region: str, count: int, prefix: str = "ferry-many", versioned: bool = False) -> str:
+    """A bucket of `count` small objects (``obj/00000`` ...), `versioned`
+    or not; its name."""
     s3 = session_factory(region).client("s3", config=CLIENT_CONFIG)
     name = create_bucket(s3, f"{prefix}-{suffix()}", region)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     put_objects(s3, name, [ObjectPut(key=f"obj/{i:05d}", body=body(str(i), 64 + i % 256)) for i in range(count)])
     return name
 

@@ -18,7 +18,8 @@ count), and ``md5:<hex>`` of the downloaded bytes for SSE-KMS objects, whose
 ETags AWS makes anew on every write. Normalised so that two equivalent
 buckets read the same: policy statements' actions, resources, principals and
 condition values as sorted lists (statements keep their order, as CORS rules
-and versions do); lifecycle rules by ID; tags without ``aws:`` or ``ferry:`` keys (bucket tags only:
+and versions do); lifecycle rules by ID, a filter of the empty prefix as the
+empty filter; tags without ``aws:`` or ``ferry:`` keys (bucket tags only:
 object tags are compared whole); ``STANDARD`` where AWS omits the storage
 class.
 
@@ -98,8 +99,13 @@ def canonical_policy(text: str | None) -> dict[str, Any] | None:
 
 
 def _sorted_rules(rules: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Lifecycle rules by ID: S3 applies them all, whatever their order."""
-    return sorted(rules, key=lambda r: r.get("ID", "")) if rules else rules
+    """Lifecycle rules by ID (S3 applies them all, whatever their order); a
+    filter of the empty prefix reads as the empty filter (both mean every
+    object)."""
+    if not rules:
+        return rules
+    out = [{**r, "Filter": {}} if r.get("Filter") == {"Prefix": ""} else r for r in rules]
+    return sorted(out, key=lambda r: r.get("ID", ""))
 
 
 def user_tags(tag_set: list[dict[str, str]] | None) -> dict[str, str]:
@@ -213,6 +219,27 @@ def read_s3(session, region: str, buckets: Iterable[str], versions: bool = False
 def bucket_names(session, region: str) -> list[str]:
     """The buckets the account owns."""
     return sorted(b["Name"] for b in session.client("s3", region_name=region).list_buckets()["Buckets"])
+
+
+def listing(session, region: str, bucket: str) -> dict[str, tuple[int, str]]:
+    """Key -> (size, ETag) of the current objects, from ListObjectsV2 alone
+    (cheap for large buckets; ETags compare only outside SSE-KMS)."""
+    s3 = session.client("s3", region_name=region, config=CLIENT_CONFIG)
+    return {
+        o["Key"]: (o["Size"], o["ETag"].strip('"'))
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+    }
+
+
+def version_counts(session, region: str, bucket: str) -> dict[str, int]:
+    """How many versions (delete markers left out) each key of `bucket` has."""
+    s3 = session.client("s3", region_name=region, config=CLIENT_CONFIG)
+    counts: dict[str, int] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for v in page.get("Versions", []):
+            counts[v["Key"]] = counts.get(v["Key"], 0) + 1
+    return counts
 
 
 def temporary_statements(session, region: str, bucket: str, prefix: str = "FerryTemporaryRead") -> list[str]:
