@@ -35,6 +35,12 @@ Objects:
   - an object stored without any other encryption reports SSE-S3 (AES256):
     S3 encrypts every new object since January 2023.
 
+  - PutObject with a checksum header (x-amz-checksum-crc32 ...) and no
+    x-amz-sdk-checksum-algorithm stores that checksum, checked against the
+    body (BadDigest when it differs), as it does with both headers
+    (*PutObject*, x-amz-checksum-crc32: the checksum "of the object"; the
+    SDKs send a precomputed checksum without the algorithm header); moto
+    stored none;
   - HeadObject and GetObject with partNumber on a multipart object answer
     206 with the object's headers (content type, cache control, metadata,
     ETag, storage class, encryption, tag count), the part's Content-Length
@@ -78,8 +84,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from moto.s3 import responses as s3_responses
-from moto.s3.exceptions import InvalidBucketState, S3AccessDeniedError
+from moto.s3.exceptions import InvalidBucketState, S3AccessDeniedError, S3ClientError
 from moto.s3.models import FakeKey, PublicAccessBlock, S3Backend, s3_backends
+from moto.s3.utils import compute_checksum
 
 class InvalidPartNumber(Exception):
     """A part number beyond the object's parts: AWS answers 416."""
@@ -114,6 +121,7 @@ def apply() -> None:
     _response_roots()
     _access()
     _copy_tags()
+    _checksums()
     _parts()
     _object_encryption()
     _bucket_defaults()
@@ -255,6 +263,32 @@ def _copy_tags() -> None:
         return result
 
     S3Backend.copy_object = copy_object  # type: ignore[method-assign]
+
+
+#: Checksum algorithms of the x-amz-checksum-* headers, and whether moto
+#: computes them exactly (CRC32C and CRC64NVME need optional libraries).
+CHECKSUMS = {"CRC64NVME": False, "CRC32C": False, "CRC32": True, "SHA256": True, "SHA1": True}
+
+
+def _checksums() -> None:
+    Response = s3_responses.S3Response
+    get_checksum = Response._get_checksum
+
+    def checksum(self: Any, response_headers: dict[str, Any]) -> tuple[str, str | None]:
+        algorithm, value = get_checksum(self, response_headers)
+        if algorithm:
+            return algorithm, value
+        for name, exact in CHECKSUMS.items():
+            given = self.headers.get(f"x-amz-checksum-{name.lower()}")
+            if not given:
+                continue
+            if exact and compute_checksum(self.body or b"", algorithm=name).decode() != given:
+                raise S3ClientError("BadDigest", f"The {name} you specified did not match the calculated checksum.")
+            response_headers[f"x-amz-checksum-{name.lower()}"] = given
+            return name, given
+        return algorithm, value
+
+    Response._get_checksum = checksum  # type: ignore[method-assign]
 
 
 def part_range(key: FakeKey, number: int) -> tuple[int, int, int]:

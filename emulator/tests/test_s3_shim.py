@@ -8,10 +8,12 @@ with the case that must succeed beside the one that must fail.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 import secrets
+import zlib
 from typing import Any
 
 import pytest
@@ -242,6 +244,24 @@ def test_a_part_of_a_multipart_object_reads_with_the_objects_headers(aws, owner)
     s3.put_object(Bucket=name, Key="small", Body=b"abc")
     whole = s3.head_object(Bucket=name, Key="small", PartNumber=1)
     assert (whole["ContentRange"], "PartsCount" in whole) == ("bytes 0-2/3", False), "a single-part object is its part 1"
+
+
+def test_a_checksum_header_alone_is_stored_and_checked(aws, owner):
+    """What an SDK sends with a precomputed checksum: x-amz-checksum-<alg>
+    without x-amz-sdk-checksum-algorithm (botocore's ChecksumCRC32 argument
+    does just that)."""
+    s3 = aws("s3", owner)
+    name = bucket(s3, "sums")
+    data = b"checked bytes"
+    crc32 = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    s3.put_object(Bucket=name, Key="crc", Body=data, ChecksumCRC32=crc32)
+    s3.put_object(Bucket=name, Key="sha", Body=data, ChecksumSHA256=sha256)
+    assert head(s3, name, "crc", ChecksumMode="ENABLED")["ChecksumCRC32"] == crc32
+    assert head(s3, name, "sha", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha256
+    wrong = base64.b64encode(b"\0\0\0\0").decode()
+    assert error_code(s3.put_object, Bucket=name, Key="bad", Body=data, ChecksumCRC32=wrong) == "BadDigest"
+    assert "Contents" not in s3.list_objects_v2(Bucket=name, Prefix="bad")
 
 
 def test_sse_kms_objects_have_etags_that_are_not_md5(aws, owner):
