@@ -15,10 +15,12 @@ runner script sets that up. One invocation:
    (STS AssumeRole into fresh account ids, as the integration tests do);
 3. fills a source bucket with N small objects and a few multipart-sized ones
    (uploaded in 8 MiB parts; every tool's multipart threshold is 8 MiB);
-4. for each tool, into its own destination bucket, emptied before each timed
-   run (ferry's is deleted, with ferry's state, so ferry creates it anew):
-   hyperfine times the whole command, then the destination is checked
-   against the source (every key and size, the ETags of single-part objects);
+4. `--runs` rounds, each running every tool once in turn (so changes in the
+   machine's load touch all tools alike), each tool into its own destination
+   bucket, emptied before each timed run (ferry's is deleted, with ferry's
+   state, so ferry creates it anew): hyperfine times the whole command;
+   after the last round each destination is checked against the source
+   (every key and size, the ETags of single-part objects);
 5. the same again through `ferry-proxy --latency-ms L`, whose request log
    gives each tool's requests per object;
 6. ferry's peak memory (/usr/bin/time) while copying, and while only planning
@@ -37,6 +39,7 @@ import secrets
 import shlex
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -465,19 +468,18 @@ class Result:
     note: str = ""
 
 
-def measure(bench: Bench, mode: Mode, tool: str) -> Result:
+def time_once(bench: Bench, mode: Mode, tool: str, round_: int) -> float | str:
+    """One timed run of `tool` (hyperfine, after its --prepare reset): the
+    wall time in seconds, or why it failed."""
     command, env = bench.command(mode, tool)
     work = bench.workdir(mode, tool)
-    for stale in ("output.log", "peak-kib.txt", "hyperfine.json"):
-        (work / stale).unlink(missing_ok=True)
-    export = work / "hyperfine.json"
-    log(f"{mode.name}: {LABELS[tool]} ({bench.args.runs} run(s))")
+    export = work / f"hyperfine-{round_}.json"
     result = subprocess.run(
         [
-            "hyperfine", "--runs", str(bench.args.runs), "--style", "basic",
+            "hyperfine", "--runs", "1", "--style", "basic",
             "--prepare", bench.reset_command(mode, tool),
             "--export-json", str(export),
-            "--command-name", f"{mode.name} {LABELS[tool]}",
+            "--command-name", f"{mode.name} {LABELS[tool]} #{round_}",
             command,
         ],
         env=env,
@@ -487,25 +489,35 @@ def measure(bench: Bench, mode: Mode, tool: str) -> Result:
     if result.returncode != 0:
         tail = (work / "output.log").read_text()[-1500:] if (work / "output.log").exists() else ""
         reason = (tail or result.stderr).strip().splitlines()
-        return Result(tool, mode.name, ok=False, note=f"failed: {reason[-1] if reason else 'see ' + str(work)}")
-    timing = json.loads(export.read_text())["results"][0]
-    seconds = timing["mean"]
+        return f"failed: {reason[-1] if reason else 'see ' + str(work)}"
+    return float(json.loads(export.read_text())["results"][0]["mean"])
+
+
+def summarise(bench: Bench, mode: Mode, tool: str, times: list[float], failure: str | None) -> Result:
+    """The result of a tool's runs in a mode, its copy checked."""
+    if failure:
+        return Result(tool, mode.name, ok=False, runs=len(times), note=failure)
+    seconds = statistics.fmean(times)
     res = Result(
         tool,
         mode.name,
         ok=True,
         seconds=seconds,
-        stddev=timing.get("stddev") or 0.0,
-        runs=len(timing["times"]),
+        stddev=statistics.stdev(times) if len(times) > 1 else 0.0,
+        runs=len(times),
         objects_per_s=bench.objects / seconds,
     )
     problem = check_copy(bench, bench.destination(mode, tool)[1], bench.dest_bucket(mode, tool))
     if problem:
         res.ok = False
         res.note = f"incomplete copy: {problem}"
-    if tool == "ferry":
+    work = bench.workdir(mode, tool)
+    if tool == "ferry" and (work / "peak-kib.txt").exists():
         peaks = [int(line) for line in (work / "peak-kib.txt").read_text().split() if line.isdigit()]
         res.peak_kib = max(peaks) if peaks else None
+    if mode.latency_ms:
+        total, copies = count_requests(work / "requests.jsonl")
+        res.requests, res.copy_requests = total // len(times), copies // len(times)
     return res
 
 
@@ -532,10 +544,10 @@ def check_copy(bench: Bench, creds: dict[str, str], dest: str) -> str:
 
 
 class Proxy:
-    """ferry-proxy in front of the emulator, logging one tool's requests."""
+    """ferry-proxy in front of the emulator, appending one tool's requests to
+    its log."""
 
     def __init__(self, binary: Path, upstream: str, latency_ms: int, log_path: Path) -> None:
-        log_path.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [str(binary), "--upstream", upstream, "--latency-ms", str(latency_ms), "--log", str(log_path)],
             stdout=subprocess.PIPE,
@@ -567,24 +579,38 @@ def count_requests(log_path: Path) -> tuple[int, int]:
 
 
 def run_mode(bench: Bench, mode: Mode, tools: list[str]) -> list[Result]:
-    results = []
+    """`--runs` rounds; each round runs every tool once, in turn, so a change
+    in the machine's load (other work on its 2 cores) touches every tool
+    alike instead of all the runs of one. Through the proxy, each run has a
+    proxy of its own, all logging to the tool's request log."""
+    times: dict[str, list[float]] = {tool: [] for tool in tools}
+    failures: dict[str, str] = {}
     for tool in tools:
-        if mode.latency_ms:
-            proxy_log = bench.workdir(mode, tool) / "requests.jsonl"
-            proxy = Proxy(bench.paths["proxy"], bench.emulator, mode.latency_ms, proxy_log)
-            mode.endpoint = proxy.url
+        work = bench.workdir(mode, tool)
+        for stale in ("output.log", "peak-kib.txt", "requests.jsonl", *[f.name for f in work.glob("hyperfine*.json")]):
+            (work / stale).unlink(missing_ok=True)
+    for round_ in range(1, bench.args.runs + 1):
+        for tool in tools:
+            if tool in failures:
+                continue
+            log(f"{mode.name}: {LABELS[tool]}, run {round_} of {bench.args.runs}")
+            proxy = None
+            if mode.latency_ms:
+                proxy_log = bench.workdir(mode, tool) / "requests.jsonl"
+                proxy = Proxy(bench.paths["proxy"], bench.emulator, mode.latency_ms, proxy_log)
+                mode.endpoint = proxy.url
             try:
-                res = measure(bench, mode, tool)
+                outcome = time_once(bench, mode, tool, round_)
             finally:
-                proxy.stop()
-            if res.runs:
-                total, copies = count_requests(proxy_log)
-                res.requests, res.copy_requests = total // res.runs, copies // res.runs
-        else:
-            res = measure(bench, mode, tool)
-        log(f"  {LABELS[tool]}: " + (f"{res.objects_per_s:.0f} objects/s" if res.ok else res.note))
-        results.append(res)
-    return results
+                if proxy:
+                    proxy.stop()
+            if isinstance(outcome, str):
+                failures[tool] = outcome
+                log(f"  {outcome}")
+            else:
+                times[tool].append(outcome)
+                log(f"  {bench.objects / outcome:.0f} objects/s")
+    return [summarise(bench, mode, tool, times[tool], failures.get(tool)) for tool in tools]
 
 
 # --- listing memory -------------------------------------------------------------
