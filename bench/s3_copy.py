@@ -257,7 +257,17 @@ def fill_source(
         client.upload_fileobj(io.BytesIO(body), bucket, f"large/{i:03d}.bin", Config=parts)
 
 
-def fill(paths: dict[str, Path], endpoint: str, creds: dict[str, str], bucket: str, count: int, size: int, prefix: str) -> dict[str, Any]:
+def fill(
+    paths: dict[str, Path],
+    endpoint: str,
+    creds: dict[str, str],
+    bucket: str,
+    count: int,
+    size: int,
+    prefix: str,
+    start: int = 0,
+) -> dict[str, Any]:
+    """`count` objects of `size` bytes, keys `{prefix}{start..}`, by s3-fill."""
     result = run(
         [
             str(paths["fill"]),
@@ -266,6 +276,7 @@ def fill(paths: dict[str, Path], endpoint: str, creds: dict[str, str], bucket: s
             "--count", str(count),
             "--size", str(size),
             "--prefix", prefix,
+            "--start", str(start),
             "--concurrency", "32",
         ],
         env=clean_env(creds),
@@ -618,19 +629,23 @@ def run_mode(bench: Bench, mode: Mode, tools: list[str]) -> list[Result]:
 
 def listing_memory(bench: Bench, sizes: list[int]) -> list[dict[str, Any]]:
     """ferry plan's peak memory on a source account holding one bucket of
-    each size (plan lists every object to summarise the bucket)."""
-    figures = []
-    for count in sizes:
-        account = random_account()
-        creds = assume(bench.emulator, account)
-        bucket = f"bench-{bench.run_id}-list-{count}"
-        s3_client(bench.emulator, creds).create_bucket(Bucket=bucket)
-        log(f"listing: filling s3://{bucket} with {count} empty objects (s3-fill, PutObject x32)")
+    each size in turn (plan lists every object to summarise the bucket). One
+    bucket grows from size to size (filling is the slow part), so the source
+    account holds exactly one bucket of the size measured each time."""
+    figures: list[dict[str, Any]] = []
+    account = random_account()
+    creds = assume(bench.emulator, account)
+    bucket = f"bench-{bench.run_id}-list"
+    s3_client(bench.emulator, creds).create_bucket(Bucket=bucket)
+    stored = 0
+    for count in sorted(sizes):
+        log(f"listing: filling s3://{bucket} up to {count} empty objects (s3-fill, PutObject x32)")
         try:
-            filled = fill(bench.paths, bench.emulator, creds, bucket, count, size=0, prefix="obj/")
-        except SystemExit as e:  # run() failing: record it, go on with the next size
+            filled = fill(bench.paths, bench.emulator, creds, bucket, count - stored, size=0, prefix="obj/", start=stored)
+        except SystemExit as e:  # run() failing: record it and stop growing
             figures.append({"objects": count, "ok": False, "note": f"filling failed: {str(e)[:200]}"})
-            continue
+            break
+        stored = count
         work = OUT / f"list-{count}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
