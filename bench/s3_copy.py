@@ -696,7 +696,7 @@ def table(bench: Bench, modes: list[Mode], results: list[Result], memory: list[d
     for mode in modes:
         title = "direct to the emulator" if not mode.latency_ms else f"through ferry-proxy, +{mode.latency_ms} ms per request"
         lines.append(title)
-        header = f"  {'tool':<18}{'objects/s':>10}{'x ceiling':>11}{'ferry x':>9}{'seconds':>10}"
+        header = f"  {'tool':<18}{'objects/s':>10}{'x ceiling':>11}{'ferry x':>9}{'seconds':>15}"
         if mode.latency_ms:
             header += f"{'requests':>10}{'req/obj':>9}{'copies':>8}"
         lines.append(header)
@@ -716,7 +716,7 @@ def table(bench: Bench, modes: list[Mode], results: list[Result], memory: list[d
                 else ""
             )
             spread = f"{r.seconds:.2f}" + (f"±{r.stddev:.2f}" if r.runs > 1 else "")
-            row = f"  {LABELS[tool]:<18}{r.objects_per_s:>10.0f}{ratio:>11}{versus:>9}{spread:>10}"
+            row = f"  {LABELS[tool]:<18}{r.objects_per_s:>10.0f}{ratio:>11}{versus:>9}{spread:>15}"
             if mode.latency_ms and r.requests is not None:
                 row += f"{r.requests:>10}{r.requests / bench.objects:>9.2f}{r.copy_requests:>8}"
             if r.note:
