@@ -22,6 +22,7 @@ destination's names and key, reads.
 from __future__ import annotations
 
 import collections
+import functools
 import http.client
 import json
 import os
@@ -38,6 +39,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 import s3_estate as se
 import s3_inventory as si
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from conftest import Accounts, emulator_session, ferry_binary, ferry_env, random_account
 from test_compute import apply_ok, plan_items, rollback_ok, text_of, verify_ok
 
@@ -56,13 +59,36 @@ multipart_threshold = "{se.THRESHOLD}"
 """
 
 
+# --- sessions ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def remembered_session(emulator: str, account: str, region: str = REGION):
+    """conftest.emulator_session, once per account and region: a new boto3
+    Session loads its service models anew, a second or more per client."""
+    return emulator_session(emulator, account, region)
+
+
+@pytest.fixture
+def session(emulator):
+    """conftest's ``session(account, region)``, remembered."""
+    return functools.partial(remembered_session, emulator)
+
+
 # --- configuration and reading -------------------------------------------------------
 
 
 def configure(
-    workdir: Path, accounts, emulator: str, dst_region: str = REGION, destination: str | None = None, s3: str = "", extra: str = ""
+    workdir: Path,
+    accounts,
+    emulator: str,
+    dst_region: str = REGION,
+    destination: str | None = None,
+    source: str | None = None,
+    s3: str = "",
+    extra: str = "",
 ) -> None:
-    """ferry.toml for the S3 estate; `destination` is the destination side's
+    """ferry.toml for the S3 estate; `destination` and `source` are a side's
     endpoint (the counting proxy) when not the emulator itself, `s3` more
     lines of [s3], `extra` more tables."""
     text = "\n".join(
@@ -70,7 +96,7 @@ def configure(
             "[source]",
             f'region = "{REGION}"',
             f'role_arn = "arn:aws:iam::{accounts.source}:role/ferry"',
-            f'endpoint_url = "{emulator}"',
+            f'endpoint_url = "{source or emulator}"',
             "",
             "[destination]",
             f'region = "{dst_region}"',
@@ -257,8 +283,8 @@ class Estate:
 @pytest.fixture(scope="module")
 def estate(emulator) -> Estate:
     account = random_account()
-    ids = se.build_s3_estate(lambda r: emulator_session(emulator, account, r), REGION, account)
-    read = si.read_s3(emulator_session(emulator, account, REGION), REGION, [ids[b] for b in BUCKETS])
+    ids = se.build_s3_estate(lambda r: remembered_session(emulator, account, r), REGION, account)
+    read = si.read_s3(remembered_session(emulator, account, REGION), REGION, [ids[b] for b in BUCKETS])
     return Estate(account, ids, read)
 
 
@@ -286,10 +312,11 @@ def test_s3_estate_reads_back_and_translates(session, accounts, estate):
     assert accounts.source in json.dumps(a["settings"]["policy"]) and ids["bucket_a"] in json.dumps(b["settings"]["policy"])
     big = b["objects"][se.BIG_B]
     assert (big["size"], big["digest"][-2:], big["tags"], big["ContentType"]) == (12 * se.MIB, "-3", {"size": "big"}, "application/x-blob")
-    objects = b["objects"]
-    assert sum(o["size"] == 0 for o in objects.values()) == se.OBJECTS_B // len(se.KEY_SHAPES) + 1
+    objects, planned = b["objects"], se.plan_objects("", se.OBJECTS_B)
+    assert sum(o["size"] == 0 for o in objects.values()) == sum(not p.body for p in planned) > 0
     assert {o["storage_class"] for o in objects.values()} == {"STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA"}
-    assert sum("SHA256" in o["checksums"] for o in objects.values()) == (se.OBJECTS_B + 6) // 7
+    assert sum("SHA256" in o["checksums"] for o in objects.values()) == sum(p.checksum == "SHA256" for p in planned) > 0
+    assert sum(bool(o["tags"]) for o in objects.values()) == sum(bool(p.tags) for p in planned) + 1, "and the big one"
     assert any(" " in k and any(ord(ch) > 127 for ch in k) for k in objects), "keys with spaces and unicode"
 
     names = {b: f"{b}-twin" for b in buckets}
@@ -310,6 +337,25 @@ def test_s3_estate_reads_back_and_translates(session, accounts, estate):
     )
     twin = si.read_s3(session(accounts.destination, OTHER_REGION), OTHER_REGION, names.values())
     assert [d.split(":\n")[0] for d in si.compare(expected, twin)] == [f"{names[ids['bucket_b']]} objects 'data/0000.json'"]
+
+
+def test_s3_estate_moto_gaps_still_hold(session, accounts):
+    """Fails when a moto upgrade (or the shim) fixes a gap: then update
+    s3_estate.MOTO_GAPS, the reader and emulator/README.md."""
+    stale = "moto fixed this: update s3_estate.MOTO_GAPS"
+    assert set(se.MOTO_GAPS) == {"GetObject", "HeadObject(VersionId=null)", "PutObjectTagging(TagSet=[])"}
+    bucket = se.build_many(lambda r: session(accounts.source, r), REGION, 1)
+    assert session(accounts.destination).client("s3").get_object(Bucket=bucket, Key="obj/00000")["ContentLength"] == 64, stale
+    once = Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1})
+    s3 = session(accounts.source).client("s3", config=once)
+    for call, kwargs, status in (
+        (s3.head_object, {"VersionId": "null"}, 400),
+        (s3.put_object_tagging, {"Tagging": {"TagSet": []}}, 500),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call(Bucket=bucket, Key="obj/00000", **kwargs)
+            pytest.fail(stale)
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, stale
 
 
 # --- round trips ------------------------------------------------------------------------------
@@ -451,6 +497,40 @@ def test_incremental_sync_copies_only_what_changed(session, accounts, emulator, 
     apply_ok(ferry)
     assert sorted(copies(log, start)) == ["new/ünï code.txt", "obj/00007"]
     verify_ok(ferry)
+    assert_same(accounts, session(accounts.source), session(accounts.destination), REGION, [bucket], {})
+
+    # Drift in the destination: verify names the keys, the next apply mends them.
+    dest, theirs = se.destination_name(accounts.source, bucket), session(accounts.destination).client("s3")
+    theirs.delete_object(Bucket=dest, Key="obj/00003")
+    theirs.put_object(Bucket=dest, Key="obj/00004", Body=b"not the source's bytes")
+    theirs.put_object(Bucket=dest, Key="extra", Body=b"only here")
+    found = ferry("verify --output json", timeout=300)
+    assert found.returncode == 1, found.stdout + found.stderr
+    report = json.dumps(json.loads(found.stdout)["report"], ensure_ascii=False)
+    assert all(k in report for k in ("obj/00003", "obj/00004", "extra")), report
+    start = log_lines(log)
+    apply_ok(ferry)
+    assert sorted(copies(log, start)) == ["obj/00003", "obj/00004"]
+
+
+def test_source_policy_untouched_when_forbidden(session, accounts, emulator, workdir, ferry, copy_proxy):
+    """With [s3] source_policy = false, ferry never writes the source
+    bucket's policy: the objects travel through ferry (the destination
+    could not copy them server-side: the source policy grants it nothing),
+    with their metadata and tags, and verify agrees."""
+    bucket = se.build_many(lambda r: session(accounts.source, r), REGION, 20)
+    s3 = session(accounts.source).client("s3")
+    s3.put_object(Bucket=bucket, Key="meta ü.txt", Body=b"x" * 100, ContentType="text/plain", Metadata={"m": "v"}, Tagging="t=1")
+    url, log = copy_proxy
+    configure(workdir, accounts, emulator, source=url, s3="source_policy = false\n")
+    apply_ok(ferry)
+    verify_ok(ferry)
+    policy_writes = [
+        line for line in map(json.loads, log.read_text().splitlines())
+        if line["method"] in ("PUT", "DELETE") and "policy" in (line.get("query") or "")
+    ]  # fmt: skip
+    assert policy_writes == [], "ferry wrote the source policy"
+    assert si.temporary_statements(session(accounts.source), REGION, bucket) == []
     assert_same(accounts, session(accounts.source), session(accounts.destination), REGION, [bucket], {})
 
 
