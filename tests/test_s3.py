@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
+import compute_inventory as ci
 import pytest
 import s3_estate as se
 import s3_inventory as si
@@ -108,13 +109,6 @@ def configure(
         ]
     )
     (workdir / "ferry.toml").write_text(text)
-
-
-def mapping(ferry) -> dict[str, str]:
-    """``ferry mapping``: {"kind/source id": destination id}."""
-    result = ferry("mapping --output json")
-    assert result.returncode == 0, result.stderr
-    return {m["source_key"]: m["dest_id"] for m in json.loads(result.stdout)}
 
 
 def names_of(accounts, buckets) -> dict[str, str]:
@@ -385,7 +379,7 @@ def test_round_trip(session, accounts, emulator, workdir, ferry, dst_region, est
 
     apply_ok(ferry)
     verify_ok(ferry)
-    m = mapping(ferry)
+    m = ci.full_mapping(ferry)
     names = names_of(accounts, buckets)
     assert {b: m.get(f"s3_bucket/{b}") for b in buckets} == names, "destination names follow {name}-{hash6}"
     _, dest = assert_same(accounts, src, dst, dst_region, buckets, key_ids(ids, m))
@@ -430,7 +424,7 @@ def test_destination_name_taken_by_another_account(session, accounts, emulator, 
     assert code == 0 and items[f"s3_bucket/{bucket}"]["action"] == "create", items[f"s3_bucket/{bucket}"]
     apply_ok(ferry)
     verify_ok(ferry)
-    assert mapping(ferry)[f"s3_bucket/{bucket}"] == free
+    assert ci.full_mapping(ferry)[f"s3_bucket/{bucket}"] == free
     assert si.bucket_names(dst, REGION) == [free]
 
 
