@@ -375,11 +375,19 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         if item.key.kind == Kind::Bucket {
             // Objects are not a compared field (SSE-KMS ETags differ between
             // copies): equal listings (keys, sizes, ETags) mean nothing to copy.
-            let (a, b) = (&item.resource.spec["objects"], &current.spec["objects"]);
-            if a["digest"] != b["digest"] || a["count"] != b["count"] {
+            let summary = |spec: &serde_json::Value| -> crate::spec::s3::ObjectSummary {
+                serde_json::from_value(spec["objects"].clone()).unwrap_or_default()
+            };
+            let (a, b) = (summary(&item.resource.spec), summary(&current.spec));
+            let kms = [&item.resource.spec, &current.spec].iter().any(|s| {
+                s["encryption"]["algorithm"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("aws:kms"))
+            });
+            if !a.synced_to(&b, kms) {
                 differences.push(format!(
                     "objects ({} in the source, {} in the destination; only missing or changed ones are copied)",
-                    a["count"], b["count"]
+                    a.count, b.count
                 ));
             }
         }

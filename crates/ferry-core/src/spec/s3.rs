@@ -133,6 +133,31 @@ pub struct ObjectSummary {
     /// differ between copies); verify compares the objects themselves.
     #[serde(default)]
     pub digest: String,
+    /// SHA-256 over every key and size only: what can be compared under
+    /// SSE-KMS, whose ETags are not MD5s of the data.
+    #[serde(default)]
+    pub shape: String,
+    /// The newest object's last-modified time (ms since the epoch; 0 when
+    /// empty). A destination whose newest object is not older than the
+    /// source's holds copies made after every source change.
+    #[serde(default)]
+    pub newest: i64,
+}
+
+impl ObjectSummary {
+    /// Whether `dest` (a copy's summary) needs no sync from `self` (the
+    /// source's): the same listing, or under SSE-KMS (`kms`) the same keys
+    /// and sizes with nothing in the source newer than the copies.
+    pub fn synced_to(&self, dest: &ObjectSummary, kms: bool) -> bool {
+        if self.count != dest.count {
+            return false;
+        }
+        if kms {
+            self.shape == dest.shape && dest.newest >= self.newest
+        } else {
+            self.digest == dest.digest
+        }
+    }
 }
 
 impl ObjectSummary {
@@ -190,9 +215,33 @@ mod tests {
         let s = ObjectSummary {
             count: 1,
             bytes: 10,
-            digest: String::new(),
+            ..Default::default()
         };
         assert_eq!(s.describe(), "1 object, 10 B");
+    }
+
+    #[test]
+    fn kms_copies_are_synced_by_keys_sizes_and_time() {
+        let src = ObjectSummary {
+            count: 2,
+            bytes: 2,
+            digest: "etags-a".into(),
+            shape: "keys".into(),
+            newest: 100,
+        };
+        let copy = ObjectSummary {
+            digest: "etags-b".into(),
+            newest: 200,
+            ..src.clone()
+        };
+        assert!(!src.synced_to(&copy, false));
+        assert!(src.synced_to(&copy, true));
+        let changed_since = ObjectSummary {
+            newest: 300,
+            ..src.clone()
+        };
+        assert!(!changed_since.synced_to(&copy, true));
+        assert!(src.synced_to(&src.clone(), false));
     }
 
     #[test]
