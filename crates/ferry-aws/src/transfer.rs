@@ -213,6 +213,9 @@ pub struct CopyCx {
     /// Copy requests in flight across every bucket of the run (`[s3] workers`).
     pub s3_slots: Arc<tokio::sync::Semaphore>,
     pub progress: Option<ProgressSink>,
+    /// The apply run doing the copy (names what a run makes for itself, such
+    /// as a Batch Operations job's request token and manifest).
+    pub run: i64,
 }
 
 impl std::fmt::Debug for CopyCx {

@@ -237,6 +237,25 @@ impl Plan {
                         },
                         contents.clone(),
                     ));
+                    // Logging to another bucket needs that bucket's policy
+                    // (which lets the logging service write) first: it is
+                    // set in its contents phase. Two buckets logging to each
+                    // other keep the plain order.
+                    let target_logs_back = executing[d].resource.spec["logging"]["target"]["$ref"]
+                        == format!("{}", item.key);
+                    if item.key.kind == Kind::Bucket
+                        && d.kind == Kind::Bucket
+                        && d != &item.key
+                        && !target_logs_back
+                    {
+                        edges.push((
+                            Node {
+                                key: d.clone(),
+                                phase: Phase::Contents,
+                            },
+                            contents.clone(),
+                        ));
+                    }
                 }
             }
         }

@@ -38,6 +38,7 @@ pub fn copy_cx(cx: &Context, run: RunId) -> CopyCx {
         no_reboot: cx.config.compute.no_reboot,
         s3: cx.config.s3.clone(),
         s3_slots: cx.s3_slots.clone(),
+        run,
         progress: cx.events.clone().map(|sink| {
             let sink: ProgressSink = Arc::new(move |p: TransferProgress| {
                 let _ = sink.send(Event::Transfer(p));

@@ -882,3 +882,51 @@ fn large_buckets_are_offered_to_batch_operations() {
         p.items[0].notes
     );
 }
+
+#[test]
+fn a_bucket_logs_once_its_target_has_its_policy() {
+    let src = snap(
+        side("111111111111", "us-east-1"),
+        &[],
+        vec![
+            bucket(
+                "app",
+                json!({"objects": objects(1, "a"), "logging": {"target": {"$ref": "s3_bucket/logs"}, "prefix": ""}}),
+            ),
+            bucket(
+                "logs",
+                json!({"objects": objects(0, "b"), "logging": {"target": {"$ref": "s3_bucket/logs"}, "prefix": "self/"}}),
+            ),
+            bucket(
+                "ping",
+                json!({"objects": objects(0, "c"), "logging": {"target": {"$ref": "s3_bucket/pong"}, "prefix": ""}}),
+            ),
+            bucket(
+                "pong",
+                json!({"objects": objects(0, "d"), "logging": {"target": {"$ref": "s3_bucket/ping"}, "prefix": ""}}),
+            ),
+        ],
+    );
+    let dst = snap(side("222222222222", "us-east-1"), &[], vec![]);
+    let p = build(&src, &dst, &input());
+    let mut dag = p
+        .graph()
+        .expect("no cycle, even for buckets logging to each other or themselves");
+    let node = |k: &str, phase: Phase| Node {
+        key: Key::new(Kind::Bucket, k),
+        phase,
+    };
+    let mut order = vec![];
+    loop {
+        let ready = dag.take_ready(usize::MAX);
+        if ready.is_empty() {
+            break;
+        }
+        for i in ready {
+            order.push(dag.node(i).clone());
+            dag.complete(i);
+        }
+    }
+    let at = |n: &Node| order.iter().position(|o| o == n).unwrap();
+    assert!(at(&node("logs", Phase::Contents)) < at(&node("app", Phase::Contents)));
+}
