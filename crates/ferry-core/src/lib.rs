@@ -7,6 +7,7 @@
 //! milliseconds, without AWS.
 
 pub mod batch;
+pub mod batch;
 pub mod config;
 pub mod diff;
 pub mod graph;
