@@ -33,6 +33,12 @@ pub fn documents(config: &Config, source_account: &str) -> Value {
             source_writes.extend(a.source_actions());
         }
     }
+    // S3 Batch Operations (`[s3] batch`) creates jobs, their role and work
+    // bucket in the destination, and its own read statement in the source.
+    if config.s3.batch && kinds.contains(&ferry_core::Kind::Bucket) {
+        all.extend(ferry_aws::s3::batch::ACTIONS);
+        source_writes.extend(ferry_aws::s3::batch::SOURCE_ACTIONS);
+    }
     all.insert("sts:GetCallerIdentity");
     let mut source: BTreeSet<&str> = all.iter().copied().filter(|a| is_read(a)).collect();
     source.extend(source_writes);

@@ -7,7 +7,6 @@
 //! milliseconds, without AWS.
 
 pub mod batch;
-pub mod batch;
 pub mod config;
 pub mod diff;
 pub mod graph;

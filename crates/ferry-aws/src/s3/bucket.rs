@@ -1087,6 +1087,18 @@ async fn converge_contents(cx: &Side, id: &str, want: &Desired) -> Result<Vec<St
         kms: kms(&w.encryption) || kms(&h.encryption),
         versioned: w.versioning != "disabled",
     };
+    // Large buckets go to S3 Batch Operations when asked; the jobs leave
+    // what they cannot copy (and failed tasks) to the sync below.
+    let o = &w.objects;
+    let batch =
+        copy.s3.batch && (o.count >= copy.s3.batch_objects || o.bytes >= copy.s3.batch_bytes);
+    if batch {
+        let report = crate::s3::batch::copy(cx, copy, &want.source_id, id, &opts).await?;
+        lines.extend(report.lines.iter().cloned());
+        if !report.needs_sync() {
+            return Ok(lines);
+        }
+    }
     let report = objects::sync(cx, copy, &want.source_id, id, &opts).await?;
     if report.copied > 0 {
         lines.push(format!(
