@@ -102,6 +102,8 @@ pub enum Command {
     /// (on a terminal) before running exactly that plan. If the previous run was
     /// interrupted (killed, crashed) or failed, apply resumes it with its own
     /// plan: nothing is created twice. With --plan, a new run starts instead.
+    /// S3 objects are synced on every apply: only missing or changed objects
+    /// are copied, so an interrupted copy resumes where it was.
     Apply {
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long, short = 'y')]
@@ -117,6 +119,11 @@ pub enum Command {
         skip_conflicts: bool,
     },
     /// Compare the destination with the source through the mapping; exit 1 on differences.
+    ///
+    /// Every in-scope resource is re-read on both sides and compared. The
+    /// objects of each migrated S3 bucket are listed afresh on both sides and
+    /// compared key by key (size, ETag, or a checksum where ETags cannot be
+    /// compared), with totals and the first keys that differ.
     Verify {
         #[command(flatten)]
         out: OutputArg,
