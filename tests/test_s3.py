@@ -543,3 +543,32 @@ def test_all_versions(session, accounts, emulator, workdir, ferry):
     assert (history[se.DELETED]["deleted"], history[se.RECREATED]["deleted"]) == (True, False)
     rollback_ok(ferry)
     assert si.bucket_names(dst, REGION) == []
+
+
+def test_batch_operations_offered_and_refused_where_s3_control_has_no_jobs(session, accounts, emulator, workdir, ferry):
+    """A bucket at the batch threshold is offered to S3 Batch Operations in
+    the plan; with `batch = true`, apply asks S3 Control for its jobs first,
+    and where there are none (the emulator) fails with a message that says
+    what to do, having written no manifest, work bucket or role; with `batch
+    = false` the same bucket is copied from this machine."""
+    bucket = se.build_many(lambda r: session(accounts.source, r), REGION, 5)
+    dst = session(accounts.destination)
+    configure(workdir, accounts, emulator, s3="batch_objects = 5\n")
+    code, items = plan_items(ferry, "--strict")
+    assert code == 0
+    assert "set [s3] batch = true" in text_of(items[f"s3_bucket/{bucket}"]), items[f"s3_bucket/{bucket}"]
+
+    configure(workdir, accounts, emulator, s3="batch_objects = 5\nbatch = true\n")
+    code, items = plan_items(ferry, "--strict")
+    assert "copied with s3 batch operations" in text_of(items[f"s3_bucket/{bucket}"])
+    refused = ferry("apply --yes")
+    assert refused.returncode == 3, refused.stderr
+    assert "S3 Batch Operations is not available at" in refused.stderr
+    assert "set [s3] batch = false" in refused.stderr
+    assert not [b for b in si.bucket_names(dst, REGION) if b.startswith("ferry-batch-")]
+    roles = dst.client("iam").list_roles(PathPrefix="/ferry/")["Roles"]
+    assert [r["RoleName"] for r in roles if r["RoleName"].startswith("ferry-batch-")] == []
+
+    configure(workdir, accounts, emulator, s3="batch_objects = 5\nbatch = false\n")
+    apply_ok(ferry)
+    verify_ok(ferry)
