@@ -572,3 +572,22 @@ def test_batch_operations_offered_and_refused_where_s3_control_has_no_jobs(sessi
     configure(workdir, accounts, emulator, s3="batch_objects = 5\nbatch = false\n")
     apply_ok(ferry)
     verify_ok(ferry)
+
+
+def test_killed_between_create_and_tagging_adopts_the_bucket(session, accounts, emulator, workdir, ferry):
+    """Buckets cannot be tagged at creation: a run killed between CreateBucket
+    and PutBucketTagging left an untagged bucket under the deterministic
+    name. The next apply adopts it (BucketAlreadyOwnedByYou / ours in this
+    region), tags it and copies its objects: one bucket, verify clean."""
+    bucket = se.build_many(lambda r: session(accounts.source, r), REGION, 5)
+    dst = session(accounts.destination)
+    configure(workdir, accounts, emulator)
+    killed = ferry("apply --yes", env={"FERRY_FAILPOINT": "bucket-created:1"})
+    assert killed.returncode != 0
+    name = se.destination_name(accounts.source, bucket)
+    assert si.bucket_names(dst, REGION) == [name]
+    apply_ok(ferry)
+    verify_ok(ferry)
+    assert si.bucket_names(dst, REGION) == [name]
+    tags = {t["Key"]: t["Value"] for t in dst.client("s3").get_bucket_tagging(Bucket=name)["TagSet"]}
+    assert tags["ferry:source"] == f"arn:aws:s3:::{bucket}"

@@ -17,8 +17,9 @@ fn spec() -> &'static Option<(String, u64)> {
 }
 
 /// Points: `after-intent` (journal written, AWS not called), `after-create`
-/// (AWS created it, the journal does not know yet), `after-converge`, and
-/// `image-copy-started` (CopyImage issued in the destination, not waited for).
+/// (AWS created it, the journal does not know yet), `after-converge`,
+/// `image-copy-started` (CopyImage issued in the destination, not waited for),
+/// and `bucket-created` (CreateBucket done, the bucket not yet tagged).
 pub fn hit(name: &str) {
     if let Some((want, n)) = spec() {
         if want == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *n {
