@@ -124,8 +124,9 @@ def test_bootstrap_prints_valid_policies_and_apply_makes_an_assumable_role(accou
         _valid_iam_document(doc)
     source_actions = docs["source_policy"]["Statement"][0]["Action"]
     # The source side reads, and writes only what carries data across:
-    # temporary shares, KMS grants and scratch images, snapshots and keys.
-    carrying = {"ec2:CreateImage", "ec2:CopyImage", "ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute",
+    # temporary shares, KMS grants and scratch images, snapshots and keys, and
+    # the temporary read statement in source bucket policies.
+    carrying = {"s3:PutBucketPolicy", "s3:DeleteBucketPolicy","ec2:CreateImage", "ec2:CopyImage", "ec2:ModifyImageAttribute", "ec2:ModifySnapshotAttribute",
                 "ec2:DeregisterImage", "ec2:DeleteSnapshot", "ec2:CreateTags", "ec2:CreateSnapshot", "ec2:CopySnapshot",
                 "kms:CreateGrant", "kms:RevokeGrant", "kms:CreateKey", "kms:TagResource", "kms:ScheduleKeyDeletion"}
     writes = {a for a in source_actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))}
