@@ -4,7 +4,7 @@
 use crate::context::Context;
 use crate::discover;
 use crate::error::{EngineError, Result};
-use ferry_aws::s3::bucket::{name_status, NameStatus};
+use ferry_aws::s3::bucket::{name_statuses, NameStatus};
 use ferry_core::plan::{self, Plan, PlanInput};
 use ferry_core::resource::Snapshot;
 use ferry_core::{Key, Kind, Mapping};
@@ -48,13 +48,17 @@ async fn taken_buckets(
     source: &Snapshot,
     dest: &Snapshot,
 ) -> Result<BTreeMap<String, String>> {
-    let mut taken = BTreeMap::new();
     let names = plan::bucket_names(source, &dest.side, &cx.config.naming);
-    for name in names.values().filter_map(|n| n.as_ref().ok()) {
-        if dest.get(&Key::new(Kind::Bucket, name)).is_some() {
-            continue;
-        }
-        let by = match name_status(&cx.dest, name).await? {
+    let unseen: Vec<&str> = names
+        .values()
+        .filter_map(|n| n.as_ref().ok())
+        .filter(|n| dest.get(&Key::new(Kind::Bucket, n.as_str())).is_none())
+        .map(String::as_str)
+        .collect();
+    let statuses = name_statuses(&cx.dest, &unseen).await?;
+    let mut taken = BTreeMap::new();
+    for (name, status) in unseen.into_iter().zip(statuses) {
+        let by = match status {
             NameStatus::Free => continue,
             NameStatus::Ours => format!(
                 "the destination account, in a region other than {}",
@@ -62,7 +66,7 @@ async fn taken_buckets(
             ),
             NameStatus::Taken => "another AWS account".to_string(),
         };
-        taken.insert(name.clone(), by);
+        taken.insert(name.to_string(), by);
     }
     Ok(taken)
 }

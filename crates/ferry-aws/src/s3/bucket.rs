@@ -5,7 +5,7 @@
 //! destination's name is decided at plan time (`[naming]`) and reaches
 //! `create` as `Desired::dest_name`; it is deterministic, so a re-run finds
 //! the bucket a killed run made (CreateBucket answering
-//! BucketAlreadyOwnedByYou adopts it). [`name_status`] tells the planner
+//! BucketAlreadyOwnedByYou adopts it). [`name_statuses`] tells the planner
 //! whether a name is free, already ours, or taken by another account.
 //!
 //! Choices:
@@ -81,31 +81,38 @@ pub enum NameStatus {
     Taken,
 }
 
-/// Whether `name` is free, ours, or another account's. HeadBucket answers
-/// 404 for a free name and 200, 301 (another region) or 403 (another
-/// account) for a taken one; AWS also documents a bare 400 for the latter.
-pub async fn name_status(cx: &Side, name: &str) -> Result<NameStatus> {
-    if owned(cx).await?.iter().any(|(n, _)| n == name) {
-        return Ok(NameStatus::Ours);
+/// Whether each of `names` is free, ours, or another account's. The
+/// account's buckets are listed once; HeadBucket then answers 404 for a free
+/// name and 200, 301 (another region) or 403 (another account) for a taken
+/// one; AWS also documents a bare 400 for the latter.
+pub async fn name_statuses(cx: &Side, names: &[&str]) -> Result<Vec<NameStatus>> {
+    if names.is_empty() {
+        return Ok(vec![]);
     }
-    match cx
-        .s3(Class::S3Read)
-        .await
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(NameStatus::Taken),
-        Err(e) => {
-            let status = e.raw_response().map(|r| r.status().as_u16());
-            match status {
-                Some(404) => Ok(NameStatus::Free),
-                Some(301 | 400 | 403) => Ok(NameStatus::Taken),
-                _ => Err(cx.err("HeadBucket", e)),
-            }
+    let ours = owned(cx).await?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        if ours.iter().any(|(n, _)| n == name) {
+            out.push(NameStatus::Ours);
+            continue;
         }
+        let head = cx
+            .s3(Class::S3Read)
+            .await
+            .head_bucket()
+            .bucket(*name)
+            .send()
+            .await;
+        out.push(match head {
+            Ok(_) => NameStatus::Taken,
+            Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
+                Some(404) => NameStatus::Free,
+                Some(301 | 400 | 403) => NameStatus::Taken,
+                _ => return Err(cx.err("HeadBucket", e)),
+            },
+        });
     }
+    Ok(out)
 }
 
 /// The region a GetBucketLocation answer means: none (or empty) is
