@@ -9,7 +9,7 @@ mod progress;
 use clap::Parser;
 use cli::{Cli, Command, Output};
 use ferry_core::config::Config;
-use ferry_engine::{apply, planning, rollback, Context, EngineError};
+use ferry_engine::{planning, rollback, run, Context, EngineError};
 use ferry_state::{RunState, State};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -269,60 +269,26 @@ async fn apply(
     skip_conflicts: bool,
 ) -> Result<u8> {
     let _lock = cx.state.lock("apply")?;
-    let interrupted = cx.state.mark_interrupted()?;
-    // Resume the last run if it died mid-way: same plan, same run number.
-    let last = cx.state.runs()?.into_iter().last();
-    let resume = last.filter(|r| {
-        r.state == RunState::Interrupted || (r.state == RunState::Failed && plan_file.is_none())
-    });
-    let (mut plan, run_id) = match (resume, plan_file) {
-        (Some(r), None) if r.config_digest == cx.config.digest() => {
-            let p: ferry_core::Plan = serde_json::from_value(r.plan.clone()).map_err(|e| {
-                EngineError::Input(format!(
-                    "run {} has an unreadable plan in the state database: {e}",
-                    r.id
-                ))
-            })?;
-            let why = if interrupted.contains(&r.id) || r.state == RunState::Interrupted {
-                "was interrupted"
-            } else {
-                "failed"
-            };
-            eprintln!("resuming run {} (it {why}); its plan:", r.id);
-            (p, Some(r.id))
-        }
-        _ => {
-            let p = match plan_file {
-                Some(f) => {
-                    let p = planning::read(f)?;
-                    planning::check_fits(&cx, &p, &f.display().to_string())?;
-                    p
-                }
-                None => planning::make(&cx).await?,
-            };
-            (p, None)
-        }
+    let request = run::ApplyRequest {
+        plan_file: plan_file.map(|p| p.to_path_buf()),
+        skip_conflicts,
     };
-    print!("{}", ferry_core::render::plan(&plan));
-    if plan.conflicts().next().is_some() {
-        if !skip_conflicts {
-            return Err(EngineError::Conflicts(
-                "the plan has conflicts (above); resolve them, or pass --skip-conflicts to leave them and what depends on them out".into(),
-            ));
-        }
-        // The planner made every dependent of a conflict a conflict too, so
-        // this leaves nothing that needs a skipped resource.
-        plan.skip_conflicts();
+    let prepared = run::prepare(&cx, &request).await?;
+    if let Some((id, why)) = prepared.resume {
+        eprintln!("resuming run {id} (it {why}); its plan:");
     }
-    let work = plan.items.iter().filter(|i| i.action.executes()).count();
-    if work == 0 && run_id.is_none() {
+    print!("{}", ferry_core::render::plan(&prepared.plan));
+    if prepared.plan.conflicts().next().is_some() {
+        return Err(run::conflicts_error());
+    }
+    if prepared.is_noop() {
         println!("Nothing to do: the destination is up to date.");
         return Ok(0);
     }
     if !confirm(
         &format!(
-            "Apply {work} change(s) to {}/{}?",
-            plan.destination.account, plan.destination.region
+            "Apply {} change(s) to {}/{}?",
+            prepared.work, prepared.plan.destination.account, prepared.plan.destination.region
         ),
         yes,
         "apply",
@@ -330,40 +296,7 @@ async fn apply(
         println!("Nothing applied.");
         return Ok(0);
     }
-    let plan_json = serde_json::to_value(&plan).expect("plan json");
-    let run_id = match run_id {
-        Some(id) => {
-            cx.state.set_run_plan(id, &plan_json)?;
-            cx.state.set_run_state(id, RunState::Running)?;
-            id
-        }
-        None => cx
-            .state
-            .create_run(&plan_json, &cx.config.digest(), RunState::Running)?,
-    };
-    let concurrency = concurrency.unwrap_or(cx.config.apply.concurrency);
-    let summary = apply::execute(cx.clone(), run_id, Arc::new(plan), concurrency).await;
-    let summary = match summary {
-        Ok(s) => s,
-        Err(e) => {
-            cx.state.set_run_state(run_id, RunState::Failed)?;
-            return Err(e);
-        }
-    };
-    cx.state.set_run_summary(
-        run_id,
-        &serde_json::to_value(&summary).expect("summary json"),
-    )?;
-    if summary.failed > 0 {
-        cx.state.set_run_state(run_id, RunState::Failed)?;
-        return Err(EngineError::Failed(format!(
-            "run {run_id}: {} resource(s) failed and {} could not start; first: {}\nfix the cause and run `ferry apply` again to resume, or `ferry rollback {run_id}`",
-            summary.failed,
-            summary.stranded,
-            summary.errors.first().cloned().unwrap_or_default()
-        )));
-    }
-    cx.state.set_run_state(run_id, RunState::Succeeded)?;
+    let (run_id, summary) = run::execute(cx.clone(), prepared, concurrency).await?;
     println!(
         "Run {run_id} succeeded: {} created, {} adopted, {} reconciled, {} change(s), {} AWS calls ({} writes). Check it with `ferry verify`.",
         summary.created,

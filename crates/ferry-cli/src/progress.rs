@@ -78,6 +78,8 @@ pub fn line(e: &Event) -> Option<String> {
         Event::Message { text } => text.clone(),
         // Rendered with their rate by [`Transfers`].
         Event::Transfer(_) => return None,
+        // The command prints the run's outcome itself.
+        Event::RunStarted { .. } | Event::RunEnded { .. } => return None,
     })
 }
 

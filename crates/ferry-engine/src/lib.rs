@@ -10,6 +10,7 @@ pub mod event;
 pub mod failpoint;
 pub mod planning;
 pub mod rollback;
+pub mod run;
 pub mod temporaries;
 pub mod verify;
 
