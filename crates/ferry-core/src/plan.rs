@@ -870,5 +870,8 @@ fn detect_conflicts(
     }
 }
 
+mod file;
+pub use file::PlanFileError;
+
 #[cfg(test)]
 mod tests;

@@ -74,25 +74,12 @@ async fn taken_buckets(
 /// Reads a plan file written by `ferry plan --out`.
 pub fn read(path: &std::path::Path) -> Result<Plan> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        EngineError::Input(format!("cannot read plan file {}: {e}", path.display()))
-    })?;
-    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
         EngineError::Input(format!(
-            "{}:{}:{}: not a ferry plan: {e}",
-            path.display(),
-            e.line(),
-            e.column()
+            "cannot read plan file {}: {e}; write one with `ferry plan --out FILE`",
+            path.display()
         ))
     })?;
-    if plan.format != plan::PLAN_FORMAT {
-        return Err(EngineError::Input(format!(
-            "{}: plan format {} is not supported by this ferry (expects {})",
-            path.display(),
-            plan.format,
-            plan::PLAN_FORMAT
-        )));
-    }
-    Ok(plan)
+    Plan::from_json(&text, &path.display().to_string()).map_err(|e| EngineError::Input(e.0))
 }
 
 /// A saved plan is only run against the configuration and accounts it was made for.
@@ -106,7 +93,7 @@ pub fn check_fits(cx: &Context, plan: &Plan, what: &str) -> Result<()> {
     }
     if plan.source != cx.source.info || plan.destination != cx.dest.info {
         return Err(EngineError::Input(format!(
-            "{what} is for {}/{} -> {}/{}, but the credentials now resolve to {}/{} -> {}/{}",
+            "{what} is for {}/{} -> {}/{}, but the credentials now resolve to {}/{} -> {}/{}; make a new plan with `ferry plan --out FILE`",
             plan.source.account,
             plan.source.region,
             plan.destination.account,
