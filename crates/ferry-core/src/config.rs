@@ -817,6 +817,8 @@ fn explain_toml_message(raw: &str) -> (String, Option<String>) {
             Some("quote the value: TOML strings are written in double quotes".to_string())
         } else if message.ends_with("expected a list") {
             Some("write a list, e.g. [\"vpc\", \"s3\"]".to_string())
+        } else if message.ends_with("expected a boolean") {
+            Some("write true or false, without quotes".to_string())
         } else {
             None
         };
@@ -3073,7 +3075,10 @@ batch_bytes = "1.5GiB"
             17,
             "invalid type: string \"no\", expected a boolean",
         );
-        assert_eq!(e.hint, None);
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("write true or false, without quotes")
+        );
         assert_err(
             &with("[s3]\nbatch = 1\n"),
             6,
