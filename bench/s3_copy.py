@@ -57,9 +57,10 @@ EMULATOR = REPO / "emulator" / "ferry-emulator"
 MIB = 1024 * 1024
 REGION = "us-east-1"
 BASE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-TOOLS = ("ceiling", "rclone", "aws", "ferry")
+TOOLS = ("ceiling", "listing", "rclone", "aws", "ferry")
 LABELS = {
     "ceiling": "emulator ceiling",
+    "listing": "ceiling + listing",
     "rclone": "rclone",
     "aws": "aws s3 sync",
     "ferry": "ferry",
@@ -346,14 +347,16 @@ class Bench:
         dest = self.dest_bucket(mode, tool)
         work = self.workdir(mode, tool)
         output = f">>{shlex.quote(str(work / 'output.log'))} 2>&1"
-        if tool == "ceiling":
-            keys = OUT / "keys.txt"
+        if tool in ("ceiling", "listing"):
+            # listing: the same copies, keys learnt by listing the source
+            # while copying, the least any copy tool must do.
+            keys = ["--keys", str(OUT / "keys.txt")] if tool == "ceiling" else ["--list"]
             argv = [
                 str(self.paths["ceiling"]),
                 "--endpoint", mode.endpoint,
                 "--source-bucket", self.source,
                 "--dest-bucket", dest,
-                "--keys", str(keys),
+                *keys,
                 "--concurrency", str(w),
             ]
             return f"{shlex.join(argv)} {output}", clean_env(self.dst_creds)
@@ -696,7 +699,7 @@ def table(bench: Bench, modes: list[Mode], results: list[Result], memory: list[d
     for mode in modes:
         title = "direct to the emulator" if not mode.latency_ms else f"through ferry-proxy, +{mode.latency_ms} ms per request"
         lines.append(title)
-        header = f"  {'tool':<18}{'objects/s':>10}{'x ceiling':>11}{'ferry x':>9}{'seconds':>15}"
+        header = f"  {'tool':<18}{'objects/s':>10}{'x ceiling':>11}{'x c+list':>10}{'ferry x':>9}{'seconds':>15}"
         if mode.latency_ms:
             header += f"{'requests':>10}{'req/obj':>9}{'copies':>8}"
         lines.append(header)
@@ -710,13 +713,15 @@ def table(bench: Bench, modes: list[Mode], results: list[Result], memory: list[d
                 lines.append(f"  {LABELS[tool]:<18}{r.note}")
                 continue
             ratio = f"{r.objects_per_s / ceiling.objects_per_s:.2f}" if ceiling and ceiling.ok else "-"
+            listed = by.get((mode.name, "listing"))
+            ratio_listed = f"{r.objects_per_s / listed.objects_per_s:.2f}" if listed and listed.ok else "-"
             versus = (
                 f"{ferry.objects_per_s / r.objects_per_s:.2f}"
-                if ferry and ferry.ok and tool not in ("ferry", "ceiling")
+                if ferry and ferry.ok and tool not in ("ferry", "ceiling", "listing")
                 else ""
             )
             spread = f"{r.seconds:.2f}" + (f"±{r.stddev:.2f}" if r.runs > 1 else "")
-            row = f"  {LABELS[tool]:<18}{r.objects_per_s:>10.0f}{ratio:>11}{versus:>9}{spread:>15}"
+            row = f"  {LABELS[tool]:<18}{r.objects_per_s:>10.0f}{ratio:>11}{ratio_listed:>10}{versus:>9}{spread:>15}"
             if mode.latency_ms and r.requests is not None:
                 row += f"{r.requests:>10}{r.requests / bench.objects:>9.2f}{r.copy_requests:>8}"
             if r.note:

@@ -804,12 +804,22 @@ impl Engine {
         }
     }
 
-    /// Hands a key to the workers; false once they have stopped.
-    async fn queue(&self, tx: &mpsc::Sender<Job>, job: Job, n: u64, bytes: u64) -> Result<bool> {
+    /// Makes the temporary source grant before the first copy (once).
+    async fn ensure_grant(&self) -> Result<()> {
         if self.grant_needed.swap(false, Ordering::Relaxed) {
             let made = grant_read(&self.dest, &self.copy, &self.src_bucket).await?;
             *self.grant.lock().unwrap() = Some(made);
         }
+        Ok(())
+    }
+
+    /// Hands a key to the workers; false once they have stopped. Listed and
+    /// to-copy counts move together, so progress never shows a key that is
+    /// still being decided as up to date.
+    async fn queue(&self, tx: &mpsc::Sender<Job>, job: Job, n: u64, bytes: u64) -> Result<bool> {
+        self.ensure_grant().await?;
+        add(&self.stats.listed, n);
+        add(&self.stats.listed_bytes, bytes);
         add(&self.stats.to_copy, n);
         add(&self.stats.to_copy_bytes, bytes);
         Ok(!self.stopped() && tx.send(job).await.is_ok())
@@ -823,10 +833,10 @@ impl Engine {
     ) -> Result<()> {
         let mut join = MergeJoin::new();
         while let Some(pair) = next_pair(&mut join, src, dst, as_objects).await? {
-            if let Pair::SourceOnly(s) | Pair::Both(s, _) = &pair {
-                add(&self.stats.listed, 1);
-                add(&self.stats.listed_bytes, s.size);
-            }
+            let listed_size = match &pair {
+                Pair::SourceOnly(s) | Pair::Both(s, _) => s.size,
+                Pair::DestinationOnly(_) => 0,
+            };
             match decide(pair, self.kms) {
                 Decision::Copy(s) => {
                     let size = s.size;
@@ -834,7 +844,11 @@ impl Engine {
                         break;
                     }
                 }
-                Decision::UpToDate(_) => add(&self.stats.up_to_date, 1),
+                Decision::UpToDate(_) => {
+                    add(&self.stats.listed, 1);
+                    add(&self.stats.listed_bytes, listed_size);
+                    add(&self.stats.up_to_date, 1);
+                }
                 Decision::Extra(_) => add(&self.stats.extra, 1),
             }
         }
@@ -857,17 +871,15 @@ impl Engine {
                     continue;
                 }
             };
-            add(&self.stats.listed, s.versions.len() as u64);
-            add(&self.stats.listed_bytes, s.bytes());
             let todo = versions_to_copy(&s, d.as_ref(), self.kms);
-            add(
-                &self.stats.up_to_date,
-                (s.versions.len() - todo.len()) as u64,
-            );
+            let bytes: u64 = todo.iter().map(|v| v.size).sum();
+            let up_to_date = (s.versions.len() - todo.len()) as u64;
+            add(&self.stats.listed, up_to_date);
+            add(&self.stats.listed_bytes, s.bytes() - bytes);
+            add(&self.stats.up_to_date, up_to_date);
             if todo.is_empty() {
                 continue;
             }
-            let bytes = todo.iter().map(|v| v.size).sum();
             if !self
                 .queue(tx, Job::Versions(todo.to_vec()), todo.len() as u64, bytes)
                 .await?
@@ -991,6 +1003,7 @@ impl Engine {
                 .await
         };
         sent.map_err(|x| self.dest.err("CopyObject", x))?;
+        crate::failpoint::hit("object-copied");
         Ok(())
     }
 
