@@ -187,4 +187,15 @@ mod tests {
             format!("p.json: item 0 is for vpc/vpc-1 but holds the resource vpc/vpc-9; {HOW}")
         );
     }
+
+    /// Found by the plan_file fuzz target: a number that serde_json (without
+    /// its float_roundtrip feature) read back one unit in the last place off
+    /// once written, so a saved plan changed between `plan --out` and apply.
+    #[test]
+    fn fuzz_regression_a_large_float_reads_back_equal() {
+        let text = include_str!("../../fuzz-regressions/plan_file/float-roundtrip.json");
+        let plan = Plan::from_json(text, "p.json").unwrap();
+        let written = serde_json::to_string_pretty(&plan).unwrap();
+        assert_eq!(Plan::from_json(&written, "p.json").unwrap(), plan);
+    }
 }
