@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import fcntl
 import http.server
+import json
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import write_config
+from conftest import random_account, write_config
 from migration import prepare
 
 SECRET = "ferry-test-secret-do-not-print-4242"
@@ -38,7 +39,7 @@ def assert_secret_not_stored(workdir: Path):
 def test_missing_config(ferry, workdir):
     r = run(ferry, "plan")
     assert r.returncode == 2
-    assert "ferry.toml" in r.stderr and "ferry init" in r.stderr
+    assert "ferry.toml: configuration file not found" in r.stderr and "ferry init" in r.stderr
     assert not (workdir / ".ferry").exists(), "no state is created for a failed command"
 
 
@@ -46,7 +47,7 @@ def test_malformed_config(ferry, workdir):
     (workdir / "ferry.toml").write_text('[source]\nregion = "us-east-1"\n[destination\nregion = "eu-west-1"\n')
     r = run(ferry, "plan")
     assert r.returncode == 2
-    assert "ferry.toml:3:" in r.stderr, r.stderr
+    assert "ferry.toml:3:13: unclosed table, expected `]`" in r.stderr, r.stderr
     assert not (workdir / ".ferry").exists()
 
 
@@ -54,14 +55,15 @@ def test_unknown_key(ferry, workdir):
     (workdir / "ferry.toml").write_text('[source]\nregion = "us-east-1"\nregoin = "x"\n[destination]\nregion = "eu-west-1"\n')
     r = run(ferry, "plan")
     assert r.returncode == 2
-    assert "ferry.toml:3:1" in r.stderr and "regoin" in r.stderr, r.stderr
+    assert "ferry.toml:3:1: unknown key `regoin`, expected one of" in r.stderr, r.stderr
+    assert "did you mean `region`?" in r.stderr
 
 
 def test_invalid_region(ferry, workdir):
     (workdir / "ferry.toml").write_text('[source]\nregion = "us-east"\n[destination]\nregion = "eu-west-1"\n')
     r = run(ferry, "plan")
     assert r.returncode == 2
-    assert "ferry.toml:2:10" in r.stderr and "us-east" in r.stderr, r.stderr
+    assert 'ferry.toml:2:10: invalid region "us-east": expected a name like us-east-1' in r.stderr, r.stderr
 
 
 def test_malformed_role_arn(ferry, workdir):
@@ -70,7 +72,8 @@ def test_malformed_role_arn(ferry, workdir):
     )
     r = run(ferry, "plan")
     assert r.returncode == 2
-    assert "ferry.toml:3:" in r.stderr and "12 digits" in r.stderr, r.stderr
+    assert 'ferry.toml:3:12: invalid role_arn "arn:aws:iam::1234:role/ferry"' in r.stderr, r.stderr
+    assert "account id must be 12 digits" in r.stderr
 
 
 def test_unreachable_endpoint(ferry, workdir, accounts):
@@ -148,7 +151,7 @@ def test_locked_state_directory(ferry, workdir, accounts, emulator):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         r = run(ferry, "apply --yes")
     assert r.returncode == 2
-    assert "locked" in r.stderr, r.stderr
+    assert "state directory .ferry is locked by another ferry" in r.stderr and "wait for it to finish" in r.stderr, r.stderr
 
 
 def test_corrupted_state_database(ferry, workdir, accounts, emulator):
@@ -159,7 +162,7 @@ def test_corrupted_state_database(ferry, workdir, accounts, emulator):
     db.write_bytes(garbage)
     r = run(ferry, "plan")
     assert r.returncode == 2
-    assert "corrupt" in r.stderr.lower() and "state.db" in r.stderr, r.stderr
+    assert "state.db is unreadable or corrupt" in r.stderr and "ferry will not reset it" in r.stderr, r.stderr
     assert db.read_bytes() == garbage, "no silent reset"
 
 
@@ -185,7 +188,7 @@ def test_read_commands_without_state(ferry, workdir, accounts, emulator, command
     _defaults_only(workdir, accounts, emulator)
     r = run(ferry, command)
     assert r.returncode == 2
-    assert ".ferry" in r.stderr
+    assert "no ferry state at .ferry: the directory or its state.db does not exist" in r.stderr, r.stderr
     assert not (workdir / ".ferry").exists()
 
 
@@ -198,8 +201,6 @@ def test_same_account_and_region_is_refused(ferry, workdir, accounts, emulator):
 
 
 def test_same_account_into_another_region_is_allowed(ferry, workdir, accounts, emulator, session):
-    import json
-
     session(accounts.source).client("iam").create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
     write_config(workdir, accounts.source, accounts.source, "us-east-1", "eu-west-1", emulator)
@@ -216,3 +217,158 @@ def test_no_credentials(ferry, workdir, accounts, emulator):
     assert "no usable credentials" in r.stderr and "credential chain" in r.stderr, r.stderr
     assert len(r.stderr.splitlines()) <= 2, "one clear message, not a provider dump"
     assert not (workdir / ".ferry").exists()
+
+
+# --- ferry.toml values: refused before any AWS call, located, with a hint --------
+
+
+def _config(workdir: Path, extra: str) -> None:
+    """Source and destination on lines 1-4, `extra` from line 5 on."""
+    (workdir / "ferry.toml").write_text('[source]\nregion = "us-east-1"\n[destination]\nregion = "eu-west-1"\n' + extra)
+
+
+def test_access_key_in_config(ferry, workdir):
+    _config(workdir, f'[source.endpoints]\n[apply]\naws_secret_access_key = "{SECRET}"\n')
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert "ferry.toml:7:1: `aws_secret_access_key`: access keys are not accepted in ferry.toml" in r.stderr, r.stderr
+    assert "standard AWS credential chain" in r.stderr and "rotate the key" in r.stderr
+    assert not (workdir / ".ferry").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message, hint",
+    [
+        ('[s3]\npart_size = "1 MiB"\n', 'ferry.toml:6:13: s3.part_size must be between 5 MiB and 5 GiB (got "1 MiB" = 1048576 bytes)', "S3 parts are 5 MiB to 5 GiB"),
+        ('[s3]\npart_size = "5 potatoes"\n', 'ferry.toml:6:13: invalid size "5 potatoes" for s3.part_size: unknown unit "potatoes"', '"64 MiB"'),
+        ("[s3]\nworkers = 0\n", "ferry.toml:6:11: s3.workers must be between 1 and 256 (got 0)", "the default is 16"),
+        ('[s3]\nversions = "some"\n', 'ferry.toml:6:12: invalid s3.versions "some": expected "current" or "all"', '"all" every version'),
+        ('[s3]\nbatch = "yes"\n', 'ferry.toml:6:9: invalid type: string "yes", expected a boolean', "write true or false, without quotes"),
+    ],
+    ids=["part-size-range", "size-unit", "workers", "versions", "quoted-boolean"],
+)
+def test_invalid_s3_value(ferry, workdir, extra, message, hint):
+    _config(workdir, extra)
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert message in r.stderr, r.stderr
+    assert "hint: " in r.stderr and hint in r.stderr, r.stderr
+    assert not (workdir / ".ferry").exists()
+
+
+@pytest.mark.parametrize(
+    "template, message, hint",
+    [
+        ("{name}-{nope}", "ferry.toml:6:18: unknown placeholder {nope} in naming.bucket", "placeholders are {name}, {hash6}"),
+        ("copy", "ferry.toml:6:10: naming.bucket must contain {name} or {hash6}", "every bucket would get the same name"),
+        ("Copy-{name}", "ferry.toml:6:11: character 'C' is not allowed in naming.bucket", "lowercase"),
+    ],
+    ids=["unknown-placeholder", "constant", "uppercase"],
+)
+def test_invalid_naming_template(ferry, workdir, template, message, hint):
+    _config(workdir, f'[naming]\nbucket = "{template}"\n')
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert message in r.stderr and hint in r.stderr, r.stderr
+
+
+def test_unknown_kind_in_scope(ferry, workdir):
+    _config(workdir, '[scope]\ninclude = ["vpc", "subnets"]\n')
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    assert 'ferry.toml:6:19: unknown kind or service "subnets" in scope.include: expected one of vpc, network' in r.stderr, r.stderr
+    assert 'did you mean "subnet"?' in r.stderr
+
+
+def test_unknown_output_value(ferry, workdir):
+    r = run(ferry, "plan --output yaml")
+    assert r.returncode == 2
+    assert "invalid value 'yaml' for '--output <OUTPUT>'" in r.stderr and "[possible values: text, json]" in r.stderr, r.stderr
+
+
+# --- plan files (apply --plan FILE, plan --out FILE) -------------------------------
+
+
+def _no_runs(ferry) -> None:
+    r = run(ferry, "runs")
+    assert r.returncode == 0 and "no runs yet" in r.stdout, "a refused apply records no run"
+
+
+def test_plan_file_that_does_not_exist(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    r = run(ferry, "apply --yes --plan missing.json")
+    assert r.returncode == 2
+    assert "cannot read plan file missing.json: No such file or directory" in r.stderr, r.stderr
+    assert "write one with `ferry plan --out FILE`" in r.stderr
+    _no_runs(ferry)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"Version": "2012-10-17", "Statement": []}\n', 'p.json: not a ferry plan: no "format" field at the top'),
+        ("plan:\n  - vpc\n", "p.json:1:1: not a ferry plan: not JSON: expected value"),
+        ('{"format": 2, "steps": []}\n', "p.json: plan format 2 is not supported by this ferry (expects 1); make a new plan"),
+    ],
+    ids=["json-not-a-plan", "not-json", "other-format"],
+)
+def test_plan_file_that_is_not_a_plan(ferry, workdir, accounts, emulator, text, message):
+    _defaults_only(workdir, accounts, emulator)
+    (workdir / "p.json").write_text(text)
+    r = run(ferry, "apply --yes --plan p.json")
+    assert r.returncode == 2
+    assert message in r.stderr, r.stderr
+    _no_runs(ferry)
+
+
+def _saved_plan(ferry, workdir) -> dict:
+    r = run(ferry, "plan --out p.json")
+    assert r.returncode == 0, r.stderr
+    return json.loads((workdir / "p.json").read_text())
+
+
+def test_plan_file_edited_by_hand(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    plan = _saved_plan(ferry, workdir)
+    key = plan["items"][0]["key"]
+    plan["items"].append(plan["items"][0])
+    (workdir / "p.json").write_text(json.dumps(plan))
+    r = run(ferry, "apply --yes --plan p.json")
+    assert r.returncode == 2
+    assert f"p.json: {key} is planned twice (item {len(plan['items']) - 1}); a plan file is written by `ferry plan --out FILE`" in r.stderr, r.stderr
+    _no_runs(ferry)
+
+
+def test_plan_file_for_other_accounts(ferry, workdir, accounts, emulator, session):
+    _defaults_only(workdir, accounts, emulator)
+    plan = _saved_plan(ferry, workdir)
+    other = random_account([accounts.source, accounts.destination])
+    plan["source"]["account"] = other
+    (workdir / "p.json").write_text(json.dumps(plan))
+    r = run(ferry, "apply --yes --plan p.json")
+    assert r.returncode == 2
+    assert (
+        f"p.json is for {other}/us-east-1 -> {accounts.destination}/us-east-1, "
+        f"but the credentials now resolve to {accounts.source}/us-east-1 -> {accounts.destination}/us-east-1; make a new plan"
+    ) in r.stderr, r.stderr
+    _no_runs(ferry)
+
+
+def test_plan_file_from_another_config(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    _saved_plan(ferry, workdir)
+    with open(workdir / "ferry.toml", "a") as f:
+        f.write('\n[scope]\nexclude = ["iam"]\n')
+    r = run(ferry, "apply --yes --plan p.json")
+    assert r.returncode == 2
+    assert "p.json was made with a different ferry.toml (digest " in r.stderr, r.stderr
+    assert "make a new plan with `ferry plan --out FILE`" in r.stderr
+    _no_runs(ferry)
+
+
+def test_plan_out_into_a_missing_directory(ferry, workdir, accounts, emulator):
+    _defaults_only(workdir, accounts, emulator)
+    r = run(ferry, "plan --out nowhere/p.json")
+    assert r.returncode == 2
+    assert "cannot write the plan to nowhere/p.json: nowhere does not exist" in r.stderr, r.stderr
+    assert "discovered" not in r.stderr, "refused before discovery"

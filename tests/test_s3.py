@@ -414,6 +414,7 @@ def test_destination_name_taken_by_another_account(session, accounts, emulator, 
     assert code == 1
     item = items[f"s3_bucket/{bucket}"]
     assert item["action"] == "conflict" and taken in text_of(item), item
+    assert f'destination bucket name "{taken}" is taken by another aws account; bucket names are global' in text_of(item), item
     refused = ferry("apply --yes")
     assert refused.returncode == 1 and "conflict" in refused.stderr
     assert si.bucket_names(dst, REGION) == []

@@ -203,6 +203,22 @@ async fn plan(
     strict: bool,
     output: Output,
 ) -> Result<u8> {
+    // Refused before discovery, which can take minutes.
+    if let Some(path) = out {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+            let why = if dir.exists() {
+                "is not a directory"
+            } else {
+                "does not exist"
+            };
+            return Err(EngineError::Input(format!(
+                "cannot write the plan to {}: {} {why}",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
     let p = planning::make(cx).await?;
     if let Some(r) = cx.state.runs()?.into_iter().last() {
         if matches!(

@@ -86,7 +86,7 @@ pub fn read(path: &std::path::Path) -> Result<Plan> {
 pub fn check_fits(cx: &Context, plan: &Plan, what: &str) -> Result<()> {
     if plan.config_digest != cx.config.digest() {
         return Err(EngineError::Input(format!(
-            "{what} was made with a different ferry.toml (digest {} vs {}); make a new plan with `ferry plan`",
+            "{what} was made with a different ferry.toml (digest {} vs {}); make a new plan with `ferry plan --out FILE`",
             plan.config_digest,
             cx.config.digest()
         )));
