@@ -22,12 +22,16 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use futures::future::BoxFuture;
 use hyper::client::HttpConnector;
-use hyper::header::{HeaderMap, HeaderName, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE,
+    EXPECT,
+};
 use hyper::server::conn::AddrIncoming;
 use hyper::service::{make_service_fn, service_fn};
-use hyper::{Body, Client, Request, Response, StatusCode, Uri};
+use hyper::{Body, Client, Method, Request, Response, StatusCode, Uri};
 
-use super::{text_response, Exchange, Origin, Pipeline};
+use super::classify::{classify, credential_scope, Request as ClassifyRequest};
+use super::{text_response, Exchange, Injected, Origin, Pipeline, Stats};
 
 /// Form bodies up to this size are read whole to find their `Action`. Query
 /// protocol requests are a few KiB; anything larger streams untouched.
@@ -58,6 +62,8 @@ struct Inner {
     upstream: String,
     client: Client<HttpConnector, Body>,
     pipeline: Pipeline,
+    /// The counters served at [`STATS_PATH`], when the pipeline keeps some.
+    stats: Option<Stats>,
     next_id: AtomicU64,
 }
 
@@ -65,6 +71,16 @@ impl Proxy {
     /// `upstream` is an `http://host:port` URL. A path is refused rather than
     /// prefixed: a prefix would change the path the client signed.
     pub fn new(upstream: &str, pipeline: Pipeline) -> anyhow::Result<Proxy> {
+        Proxy::build(upstream, pipeline, None)
+    }
+
+    /// A proxy that also serves `stats` (a stage of `pipeline`) at
+    /// [`STATS_PATH`].
+    pub fn with_stats(upstream: &str, pipeline: Pipeline, stats: Stats) -> anyhow::Result<Proxy> {
+        Proxy::build(upstream, pipeline, Some(stats))
+    }
+
+    fn build(upstream: &str, pipeline: Pipeline, stats: Option<Stats>) -> anyhow::Result<Proxy> {
         let uri: Uri = upstream
             .parse()
             .with_context(|| format!("--upstream {upstream:?} is not a URL"))?;
@@ -84,6 +100,7 @@ impl Proxy {
                 upstream: format!("http://{}", uri.authority().expect("checked above")),
                 client,
                 pipeline,
+                stats,
                 next_id: AtomicU64::new(1),
             }),
         })
@@ -94,6 +111,9 @@ impl Proxy {
     /// becomes a 502 that the stages (and the log) see like any response.
     pub async fn handle(&self, request: Request<Body>) -> Response<Body> {
         let received = Instant::now();
+        if request.uri().path() == STATS_PATH {
+            return self.stats_endpoint(request.method());
+        }
         let (mut head, mut body) = request.into_parts();
         let mut action = query_action(head.uri.query());
         if action.is_none() && is_small_form(&head.headers) {
@@ -110,14 +130,38 @@ impl Proxy {
                 }
             }
         }
+        let copy_source = header_text(&head.headers, "x-amz-copy-source");
+        let target = header_text(&head.headers, "x-amz-target");
+        let scope = credential_scope(
+            head.headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+            head.uri.query(),
+        );
+        let api = classify(&ClassifyRequest {
+            method: &head.method,
+            path: head.uri.path(),
+            query: head.uri.query(),
+            service: scope.as_ref().map(|(_, _, service)| service.as_str()),
+            action: action.as_deref(),
+            target: target.as_deref(),
+            copy_source: copy_source.as_deref(),
+        });
+        let (caller, region) = match scope {
+            Some((caller, region, _)) => (Some(caller), Some(region)),
+            None => (None, None),
+        };
         let exchange = Exchange {
             id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
             method: head.method.clone(),
             path: head.uri.path().to_string(),
             query: head.uri.query().map(str::to_string),
-            copy_source: header_text(&head.headers, "x-amz-copy-source"),
+            copy_source,
             action,
-            target: header_text(&head.headers, "x-amz-target"),
+            target,
+            api,
+            region,
+            caller,
             received,
         };
 
@@ -154,7 +198,50 @@ impl Proxy {
         };
         pipeline.after(&exchange, before.ran, origin, response)
     }
+
+    /// `GET /__proxy/stats`: the counters as JSON; `DELETE` zeroes them.
+    fn stats_endpoint(&self, method: &Method) -> Response<Body> {
+        let Some(stats) = &self.inner.stats else {
+            return text_response(
+                StatusCode::NOT_FOUND,
+                "ferry-proxy: no counters in this proxy",
+            );
+        };
+        match *method {
+            Method::GET => {
+                let mut response = Response::new(Body::from(stats.json().to_string()));
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+            Method::DELETE => {
+                stats.reset();
+                text_response(StatusCode::OK, "counters zeroed")
+            }
+            _ => text_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "ferry-proxy: GET or DELETE /__proxy/stats",
+            ),
+        }
+    }
 }
+
+/// The path of the proxy's own counters.
+pub const STATS_PATH: &str = "/__proxy/stats";
+
+/// The error a service returns to make hyper close the connection without
+/// writing a response: how a reset or a drop reaches the client.
+#[derive(Debug)]
+struct Aborted(Injected);
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection closed on purpose ({})", self.0.label())
+    }
+}
+
+impl std::error::Error for Aborted {}
 
 /// Binds `listen` (port 0 picks a free one) and returns the bound address
 /// and the server, which runs until `shutdown` completes. Only HTTP/1.1 is
@@ -173,7 +260,13 @@ pub fn serve(
         async move {
             Ok::<_, Infallible>(service_fn(move |request| {
                 let proxy = proxy.clone();
-                async move { Ok::<_, Infallible>(proxy.handle(request).await) }
+                async move {
+                    let response = proxy.handle(request).await;
+                    match response.extensions().get::<Injected>() {
+                        Some(injected) if injected.aborts() => Err(Aborted(*injected)),
+                        _ => Ok(response),
+                    }
+                }
             }))
         }
     });

@@ -11,9 +11,14 @@
 //! Fields: `id`, `method`, `path` (raw, percent-encoded as sent), `query`
 //! (raw, or null), `copy_source` (the `x-amz-copy-source` header: CopyObject
 //! and UploadPartCopy), `action` (query-protocol APIs), `target`
-//! (`X-Amz-Target`, JSON-protocol APIs), `status`, `origin` (`upstream`, the
-//! name of a stage that answered, or `unreachable`) and `ms` (time from
-//! arrival to the response head, latency stage included).
+//! (`X-Amz-Target`, JSON-protocol APIs), `api` (`service:Operation`, see
+//! classify.rs) and `class` (its throttling class), `status`, `origin`
+//! (`upstream`, the name of a stage that answered, or `unreachable`),
+//! `fault` (what a stage injected: `throttle`, `internal_error`, `drop`,
+//! `reset`, `cut`; null when nothing was; `status` is then what the client
+//! would have got, or the upstream's status for a reset, which the client
+//! never sees) and `ms` (time from arrival to the response head, latency
+//! stage included). The caller's access key id is never written.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -23,7 +28,7 @@ use std::sync::Mutex;
 use hyper::{Body, Response};
 use serde_json::json;
 
-use super::{Exchange, Origin, Stage};
+use super::{Exchange, Injected, Origin, Stage};
 
 pub struct RequestLog {
     file: Mutex<File>,
@@ -38,7 +43,12 @@ impl RequestLog {
     }
 
     /// The JSON line for one exchange, newline included.
-    pub fn line(exchange: &Exchange, origin: Origin, status: u16) -> String {
+    pub fn line(
+        exchange: &Exchange,
+        origin: Origin,
+        status: u16,
+        injected: Option<Injected>,
+    ) -> String {
         let ms = exchange.received.elapsed().as_secs_f64() * 1000.0;
         let mut line = json!({
             "id": exchange.id,
@@ -48,8 +58,11 @@ impl RequestLog {
             "copy_source": exchange.copy_source,
             "action": exchange.action,
             "target": exchange.target,
+            "api": exchange.api.key(),
+            "class": exchange.api.class,
             "status": status,
             "origin": origin.label(),
+            "fault": injected.map(Injected::label),
             "ms": (ms * 10.0).round() / 10.0,
         })
         .to_string();
@@ -69,7 +82,8 @@ impl Stage for RequestLog {
         origin: Origin,
         response: Response<Body>,
     ) -> Response<Body> {
-        let line = Self::line(exchange, origin, response.status().as_u16());
+        let injected = response.extensions().get::<Injected>().copied();
+        let line = Self::line(exchange, origin, response.status().as_u16(), injected);
         let mut file = self
             .file
             .lock()
@@ -95,7 +109,7 @@ mod tests {
             copy_source: Some("src/a%20b".into()),
             ..Exchange::bare(Method::PUT, "/dst/a%20b")
         };
-        let line = RequestLog::line(&exchange, Origin::Upstream, 200);
+        let line = RequestLog::line(&exchange, Origin::Upstream, 200, Some(Injected::Cut));
         assert!(line.ends_with('\n') && !line.trim_end().contains('\n'));
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(value["id"], 7);
@@ -105,6 +119,9 @@ mod tests {
         assert_eq!(value["copy_source"], "src/a%20b");
         assert_eq!(value["status"], 200);
         assert_eq!(value["origin"], "upstream");
+        assert_eq!(value["api"], exchange.api.key());
+        assert_eq!(value["class"], "s3.write");
+        assert_eq!(value["fault"], "cut");
         assert!(value["ms"].as_f64().unwrap() >= 0.0);
     }
 }

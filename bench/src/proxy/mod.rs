@@ -13,10 +13,23 @@
 //! Host header, the raw path with its percent-encoding, the query string and
 //! every end-to-end header travel byte for byte, so requests signed for the
 //! proxy's address are valid upstream. Bodies stream both ways.
+//!
+//! Stages: [`RequestLog`] (a JSON line per request), [`Stats`] (counters per
+//! API and class, served at `GET /__proxy/stats`), [`Latency`], [`Throttle`]
+//! (AWS's token buckets per API class) and [`Faults`] (seeded 500s,
+//! throttling, connection resets and cut responses). A stage that injects
+//! something marks the response with an [`Injected`] extension, which the log
+//! and the counters read and the server acts on (a reset closes the
+//! connection instead of answering).
 
+pub mod classify;
+pub mod errors;
+pub mod faults;
 pub mod forward;
 pub mod latency;
 pub mod log;
+pub mod stats;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,9 +37,13 @@ use std::time::Instant;
 use futures::future::BoxFuture;
 use hyper::{Body, Method, Response, StatusCode};
 
+pub use classify::Api;
+pub use faults::{FaultRates, Faults};
 pub use forward::{serve, Proxy};
 pub use latency::Latency;
 pub use log::RequestLog;
+pub use stats::Stats;
+pub use throttle::{Limits, Throttle};
 
 /// One request as the stages see it. Built before any stage runs; the body
 /// itself is not here (it streams), only what was read from the head, plus
@@ -48,13 +65,71 @@ pub struct Exchange {
     pub action: Option<String>,
     /// `X-Amz-Target`: the operation of JSON-protocol APIs (KMS, ACM...).
     pub target: Option<String>,
+    /// The API called and its throttling class.
+    pub api: Api,
+    /// The region of the SigV4 credential scope.
+    pub region: Option<String>,
+    /// The access key id that signed the request: it keys per-account
+    /// throttling and is never logged, printed or served.
+    pub caller: Option<String>,
     pub received: Instant,
+}
+
+impl Exchange {
+    /// The proxy's own and the emulator's control paths: never throttled or
+    /// faulted (tests reset the emulator through them).
+    pub fn is_control(&self) -> bool {
+        self.path.starts_with("/moto-api") || self.path.starts_with("/__proxy")
+    }
+}
+
+/// What a stage injected into an exchange, as a response extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injected {
+    /// Refused by a token bucket (the throttle stage) or at random (a fault).
+    Throttle,
+    /// A 500 InternalError, the upstream never called.
+    InternalError,
+    /// The connection closed before the request was forwarded: no response.
+    Drop,
+    /// The upstream served the request, then the connection closed without
+    /// the response.
+    Reset,
+    /// The upstream served the request; the client got the head and part of
+    /// the body, then the connection closed.
+    Cut,
+}
+
+impl Injected {
+    pub fn label(self) -> &'static str {
+        match self {
+            Injected::Throttle => "throttle",
+            Injected::InternalError => "internal_error",
+            Injected::Drop => "drop",
+            Injected::Reset => "reset",
+            Injected::Cut => "cut",
+        }
+    }
+
+    /// Whether the server must close the connection instead of answering.
+    pub fn aborts(self) -> bool {
+        matches!(self, Injected::Drop | Injected::Reset)
+    }
 }
 
 #[cfg(test)]
 impl Exchange {
     /// An exchange with only a method and a path, for the stages' tests.
     pub(crate) fn bare(method: Method, path: &str) -> Exchange {
+        let api = classify::classify(&classify::Request {
+            method: &method,
+            path,
+            query: None,
+            service: None,
+            action: None,
+            target: None,
+            copy_source: None,
+        });
         Exchange {
             id: 1,
             method,
@@ -63,6 +138,9 @@ impl Exchange {
             copy_source: None,
             action: None,
             target: None,
+            api,
+            region: None,
+            caller: None,
             received: Instant::now(),
         }
     }
