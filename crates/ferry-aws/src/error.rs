@@ -70,6 +70,23 @@ impl AwsError {
         })
     }
 
+    /// A create call whose response was lost: it may have made the
+    /// resource (see lost.rs).
+    pub fn is_response_lost(&self) -> bool {
+        self.code() == Some(crate::lost::RESPONSE_LOST)
+    }
+
+    /// A name-unique create refused because the name is taken: perhaps by
+    /// the resource an earlier attempt made before its response was lost.
+    pub fn is_already_exists(&self) -> bool {
+        self.code().is_some_and(|c| {
+            c.ends_with(".Duplicate")
+                || c.contains("AlreadyExists")
+                || c == "BucketAlreadyOwnedByYou"
+                || c.starts_with("Duplicate")
+        })
+    }
+
     /// The rule, route or association is already there: converge treats it as done.
     pub fn is_duplicate(&self) -> bool {
         self.code().is_some_and(|c| {
@@ -90,6 +107,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static + HttpStatus,
 {
+    if let Some(message) = crate::lost::lost_in(&e) {
+        return AwsError::Api {
+            side,
+            op,
+            code: Some(crate::lost::RESPONSE_LOST.into()),
+            message,
+        };
+    }
     let code = e.code().map(str::to_string);
     let message = match (&e, e.message()) {
         (_, Some(m)) => m.to_string(),
@@ -173,6 +198,24 @@ mod tests {
             code: Some(code.into()),
             message: String::new(),
         }
+    }
+
+    #[test]
+    fn a_taken_name_and_a_lost_response_are_told_apart() {
+        for code in [
+            "InvalidKeyPair.Duplicate",
+            "InvalidGroup.Duplicate",
+            "EntityAlreadyExists",
+            "AlreadyExistsException",
+            "InvalidLaunchTemplateName.AlreadyExistsException",
+            "BucketAlreadyOwnedByYou",
+            "DuplicateTargetGroupName",
+        ] {
+            assert!(with_code(code).is_already_exists(), "{code}");
+        }
+        assert!(!with_code("InvalidParameterValue").is_already_exists());
+        assert!(with_code(crate::lost::RESPONSE_LOST).is_response_lost());
+        assert!(!with_code("RequestLimitExceeded").is_response_lost());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod failpoint;
 pub mod iam;
 pub mod kms;
+pub mod lost;
 pub mod ratelimit;
 pub mod s3;
 pub mod session;

@@ -80,9 +80,13 @@ impl Side {
             .and_then(|a| a.split(':').nth(1))
             .unwrap_or("aws")
             .to_string();
-        let ec2_conf = with_endpoint(aws_sdk_ec2::config::Builder::from(&sdk), cfg, "ec2");
+        // Creates whose response is lost are found by tag, not sent again
+        // blind (lost.rs).
+        let ec2_conf = with_endpoint(aws_sdk_ec2::config::Builder::from(&sdk), cfg, "ec2")
+            .interceptor(crate::lost::LostResponse);
         let iam_conf = with_endpoint(aws_sdk_iam::config::Builder::from(&sdk), cfg, "iam");
-        let kms_conf = with_endpoint(aws_sdk_kms::config::Builder::from(&sdk), cfg, "kms");
+        let kms_conf = with_endpoint(aws_sdk_kms::config::Builder::from(&sdk), cfg, "kms")
+            .interceptor(crate::lost::LostResponse);
         let asg_conf = with_endpoint(
             aws_sdk_autoscaling::config::Builder::from(&sdk),
             cfg,

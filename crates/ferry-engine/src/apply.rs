@@ -235,7 +235,7 @@ async fn ensure(
         }
         None => {
             let want = desired(ex, item, Phase::Create, true)?;
-            match adapter.create(&cx.dest, &want).await {
+            match create(ex, adapter, &want, &arn).await {
                 Ok(d) => {
                     failpoint::hit("after-create");
                     (d, "created")
@@ -269,6 +269,47 @@ async fn ensure(
         _ => "adopted",
     };
     Ok((dest_id, done))
+}
+
+/// Creates the resource. When a create call's response was lost (the call
+/// may have run: ferry_aws::lost), or a name-unique create finds its name
+/// taken (perhaps by that very call), looks for the resource by its
+/// `ferry:source` tag first, as a resumed run does: a lost response must not
+/// become a second resource. Only a lost response is tried again, and only
+/// when the resource is not there.
+async fn create(
+    ex: &Exec,
+    adapter: &dyn KindAdapter,
+    want: &Desired,
+    arn: &str,
+) -> ferry_aws::Result<String> {
+    const ATTEMPTS: u64 = 3;
+    let dest = &ex.cx.dest;
+    let mut attempt = 1;
+    loop {
+        let e = match adapter.create(dest, want).await {
+            Ok(d) => return Ok(d),
+            Err(e) if e.is_response_lost() || e.is_already_exists() => e,
+            Err(e) => return Err(e),
+        };
+        // Two looks, a second apart: a resource just made may take a moment
+        // to show in a filtered describe.
+        for look in 0..2 {
+            if look > 0 {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            let found = adapter
+                .describe(dest, &Lookup::SourceTag(arn.to_string()))
+                .await?;
+            if let Some(r) = found.into_iter().next() {
+                return Ok(r.key.id);
+            }
+        }
+        if !e.is_response_lost() || attempt >= ATTEMPTS {
+            return Err(e);
+        }
+        attempt += 1;
+    }
 }
 
 /// The destination counterpart that already exists, if any: known from the
