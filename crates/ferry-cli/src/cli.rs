@@ -148,4 +148,37 @@ pub enum Command {
         #[command(flatten)]
         out: OutputArg,
     },
+    /// Serve the local web dashboard: runs, live progress, mapping, verify, rollback state.
+    ///
+    /// Pages: Runs (state, duration and counts of every run); a run (its plan
+    /// grouped by service, each section red while queued, yellow while
+    /// running, green when done, dark red when something failed, updated live
+    /// over server-sent events whether the apply runs in the dashboard or in a
+    /// `ferry apply` elsewhere; and the plan's dependency graph); Plan; Apply
+    /// (the plan to confirm, then its progress); Mapping (searchable);
+    /// Verify; a run's rollback state (what `ferry rollback` would do, and
+    /// temporaries still recorded). The Plan, Apply and Verify buttons do
+    /// what the commands do, with this ferry.toml, state directory and the
+    /// same AWS credential chain; an apply shows its plan and waits for
+    /// confirmation, holding the state lock meanwhile.
+    ///
+    /// Every request needs the token: a random one (256 bits) is made at each
+    /// start unless --token or FERRY_TOKEN gives one. The URL printed at start
+    /// carries it (?token=...); the page then keeps it in a cookie. Scripts
+    /// may send `Authorization: Bearer <token>`. Without it: 401.
+    ///
+    /// Binds 127.0.0.1 unless --bind says otherwise; stop it with Ctrl-C (an
+    /// apply it is running is then interrupted, and the next apply resumes it).
+    Serve {
+        /// TCP port; 0 picks a free one (the printed URL says which).
+        #[arg(long, value_name = "N", default_value_t = 7464)]
+        port: u16,
+        /// Address to listen on. Anything but loopback exposes the dashboard
+        /// (token-protected, plain HTTP) to the network.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// The access token (at least 16 of A-Z a-z 0-9 - _ . ~); default: a new random one.
+        #[arg(long, value_name = "T", env = "FERRY_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }

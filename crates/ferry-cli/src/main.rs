@@ -5,6 +5,7 @@
 mod bootstrap;
 mod cli;
 mod progress;
+mod serve;
 
 use clap::Parser;
 use cli::{Cli, Command, Output};
@@ -38,6 +39,7 @@ async fn run(cli: Cli) -> Result<u8> {
         Command::Bootstrap { out, apply } => bootstrap::run(&cli, out.output, *apply).await,
         Command::Runs { out } => runs(&cli, out.output),
         Command::Mapping { out } => mapping(&cli, out.output),
+        Command::Serve { port, bind, token } => serve::run(&cli, *bind, *port, token.clone()).await,
         _ => with_context(cli).await,
     }
 }
