@@ -17,6 +17,7 @@ pub mod lost;
 pub mod ratelimit;
 pub mod s3;
 pub mod session;
+pub mod sns;
 pub mod transfer;
 
 pub use error::{AwsError, Result};
@@ -92,6 +93,15 @@ pub trait KindAdapter: Send + Sync {
     /// temporary shares, grants and scratch copies that carry data across.
     fn source_actions(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// True when `describe(Lookup::All)` costs one call per page of
+    /// resources, nothing per resource. apply then looks for what an earlier
+    /// run made with one listing of the kind instead of one filtered
+    /// describe per resource it creates (a thousand security groups: one
+    /// call, not a thousand).
+    fn lists_in_pages(&self) -> bool {
+        false
     }
 }
 

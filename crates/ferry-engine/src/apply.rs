@@ -18,7 +18,8 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::OnceCell;
 use tokio::task::JoinSet;
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,7 +41,14 @@ struct Exec {
     run: RunId,
     items: HashMap<Key, usize>,
     mapping: RwLock<Mapping>,
+    /// Per kind listed in pages: what carries a `ferry:source` tag in the
+    /// destination (source ARN -> destination id), listed once, at the first
+    /// create of the kind (see [`made_before`]).
+    swept: Mutex<HashMap<Kind, Arc<OnceCell<Tagged>>>>,
 }
+
+/// Source ARN (the `ferry:source` tag) -> destination id.
+type Tagged = HashMap<String, String>;
 
 /// What one node did.
 struct Outcome {
@@ -80,6 +88,7 @@ pub async fn execute(
         cx,
         plan,
         run,
+        swept: Mutex::new(HashMap::new()),
     });
     let mut summary = Summary::default();
     let (reads_before, writes_before) = (
@@ -340,10 +349,44 @@ async fn locate(
     if let Some(d) = &item.dest_id {
         return Ok(Some((d.clone(), "adopted")));
     }
+    if adapter.lists_in_pages() {
+        return made_before(ex, adapter, arn).await;
+    }
     let found = adapter
         .describe(dest, &Lookup::SourceTag(arn.to_string()))
         .await?;
     Ok(found.into_iter().next().map(|r| (r.key.id, "adopted")))
+}
+
+/// The resource an earlier run made for `arn`, from one listing of the kind
+/// taken at its first create in this process. That is as good as a filtered
+/// describe per resource: whatever an earlier process made is in the
+/// listing, and what this process makes is in the mapping before anything
+/// looks for it again (a second ferry cannot run on the state meanwhile:
+/// apply holds its lock).
+async fn made_before(
+    ex: &Exec,
+    adapter: &dyn KindAdapter,
+    arn: &str,
+) -> ferry_aws::Result<Option<(String, &'static str)>> {
+    let cell = ex
+        .swept
+        .lock()
+        .expect("sweep lock")
+        .entry(adapter.kind())
+        .or_default()
+        .clone();
+    let tagged = cell
+        .get_or_try_init(|| async {
+            let all = adapter.describe(&ex.cx.dest, &Lookup::All).await?;
+            Ok::<_, ferry_aws::AwsError>(
+                all.into_iter()
+                    .filter_map(|r| r.ferry_source.map(|s| (s, r.key.id)))
+                    .collect(),
+            )
+        })
+        .await?;
+    Ok(tagged.get(arn).map(|id| (id.clone(), "adopted")))
 }
 
 fn translator<'a>(ex: &'a Exec, mapping: &'a Mapping) -> Translator<'a> {

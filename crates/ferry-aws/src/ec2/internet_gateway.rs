@@ -157,6 +157,10 @@ impl KindAdapter for InternetGateway {
         )
     }
 
+    fn lists_in_pages(&self) -> bool {
+        true
+    }
+
     fn actions(&self) -> &'static [&'static str] {
         &[
             "ec2:DescribeInternetGateways",

@@ -413,6 +413,10 @@ impl KindAdapter for NetworkAcl {
         )
     }
 
+    fn lists_in_pages(&self) -> bool {
+        true
+    }
+
     fn actions(&self) -> &'static [&'static str] {
         &[
             "ec2:DescribeNetworkAcls",

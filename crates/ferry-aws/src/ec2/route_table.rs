@@ -474,6 +474,10 @@ impl KindAdapter for RouteTable {
         )
     }
 
+    fn lists_in_pages(&self) -> bool {
+        true
+    }
+
     fn actions(&self) -> &'static [&'static str] {
         &[
             "ec2:DescribeRouteTables",

@@ -554,6 +554,10 @@ impl KindAdapter for SecurityGroup {
         )
     }
 
+    fn lists_in_pages(&self) -> bool {
+        true
+    }
+
     fn actions(&self) -> &'static [&'static str] {
         &[
             "ec2:DescribeSecurityGroups",

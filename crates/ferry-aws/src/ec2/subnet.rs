@@ -129,6 +129,10 @@ impl KindAdapter for Subnet {
         )
     }
 
+    fn lists_in_pages(&self) -> bool {
+        true
+    }
+
     fn actions(&self) -> &'static [&'static str] {
         &[
             "ec2:DescribeSubnets",
