@@ -42,6 +42,8 @@ pub enum Class {
     S3Write,
     /// S3 Control (Batch Operations jobs).
     S3Control,
+    /// SNS Publish (run notifications).
+    SnsPublish,
 }
 
 impl Class {
@@ -65,6 +67,7 @@ impl Class {
             Class::S3Read => "s3.read",
             Class::S3Write => "s3.write",
             Class::S3Control => "s3control.jobs",
+            Class::SnsPublish => "sns.publish",
         }
     }
 
@@ -83,7 +86,7 @@ impl Class {
         )
     }
 
-    pub const ALL: [Class; 18] = [
+    pub const ALL: [Class; 19] = [
         Class::Read,
         Class::Mutate,
         Class::RunInstances,
@@ -102,6 +105,7 @@ impl Class {
         Class::S3Read,
         Class::S3Write,
         Class::S3Control,
+        Class::SnsPublish,
     ];
 
     /// (burst, refill per second), from AWS's EC2 throttling documentation.
@@ -131,6 +135,8 @@ impl Class {
             Class::S3Write => (3500, 3500.0),
             // S3 Control job APIs (CreateJob, DescribeJob): low, undocumented.
             Class::S3Control => (5, 5.0),
+            // Publish: 300 per second in the regions with the lowest quota.
+            Class::SnsPublish => (300, 300.0),
         }
     }
 }

@@ -44,6 +44,11 @@ pub struct Side {
     s3control: aws_sdk_s3control::Client,
     limiter: Arc<Limiter>,
     pub calls: Arc<CallCounts>,
+    /// The side's resolved configuration (credentials included, never
+    /// shown), for clients made on demand in another region (SNS topics).
+    pub(crate) sdk: SdkConfig,
+    /// `[<side>.endpoints] sns`, which wins over the side's endpoint_url.
+    pub(crate) sns_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for Side {
@@ -151,11 +156,13 @@ impl Side {
             s3control: aws_sdk_s3control::Client::from_conf(s3control_conf.build()),
             limiter: Arc::new(limiter),
             calls: Arc::new(CallCounts::default()),
+            sns_endpoint: cfg.endpoints.get("sns").cloned(),
+            sdk,
         })
     }
 
     /// Waits for a token of the call's class and counts the call.
-    async fn pace(&self, class: Class) {
+    pub(crate) async fn pace(&self, class: Class) {
         self.limiter.acquire(class).await;
         if class.is_read() {
             self.calls.read.fetch_add(1, Ordering::Relaxed);
