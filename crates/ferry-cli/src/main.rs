@@ -10,7 +10,7 @@ mod serve;
 use clap::Parser;
 use cli::{Cli, Command, Output};
 use ferry_core::config::Config;
-use ferry_engine::{planning, rollback, run, Context, EngineError};
+use ferry_engine::{notify, planning, rollback, run, Context, EngineError};
 use ferry_state::{RunState, State};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -145,8 +145,15 @@ async fn with_context(cli: Cli) -> Result<u8> {
         // Fail before any AWS call when there is nothing to read.
         State::open_existing(&cli.state_dir)?;
     }
-    let (events, printer) = progress::spawn(cli.progress != cli::Progress::None);
-    let cx = Context::connect(config, &cli.state_dir, read_only, events).await?;
+    let kinds = ferry_core::kind::select(&config.scope.include, &config.scope.exclude);
+    let printer = progress::Printer::spawn(cli.progress, &kinds);
+    let notifier = notify::Notifier::spawn(&config.notify, printer.warner());
+    let sinks = std::iter::once(printer.sink()).chain(notifier.as_ref().map(|n| n.sink()));
+    let (events, fan_out) = ferry_engine::event::fan_out(sinks.collect());
+    let cx = Context::connect(config, &cli.state_dir, read_only, Some(events)).await?;
+    if let Some(n) = &notifier {
+        n.attach(&cx.source, &cx.dest);
+    }
     let cx = Arc::new(cx);
     let code = match &cli.command {
         Command::Discover { out } => discover(&cx, out.output).await,
@@ -175,7 +182,11 @@ async fn with_context(cli: Cli) -> Result<u8> {
         _ => unreachable!("handled without AWS"),
     };
     drop(cx);
-    let _ = printer.await;
+    let _ = fan_out.await;
+    printer.finish().await;
+    if let Some(n) = notifier {
+        n.finish(notify::FLUSH_WITHIN).await;
+    }
     code
 }
 

@@ -2,6 +2,7 @@
 //! subscribe; the engine never prints.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -59,6 +60,10 @@ pub enum Event {
         run: i64,
         resumed: bool,
         work: usize,
+        /// Plan nodes (a resource, and its contents where it has any: what
+        /// Started/Finished/Failed/Stranded report) per service, for
+        /// progress per service.
+        services: BTreeMap<String, usize>,
         /// `account/region` of each side.
         source: String,
         destination: String,
@@ -69,6 +74,20 @@ pub enum Event {
         run: i64,
         state: String,
         summary: Option<serde_json::Value>,
+        errors: Vec<String>,
+    },
+    /// A rollback of `run` started: `steps` deletions and restorations.
+    RollbackStarted {
+        run: i64,
+        steps: usize,
+    },
+    /// A rollback ended: `rolled_back` or `rollback_failed`, with the
+    /// steps left undone (or why it could not start).
+    RollbackEnded {
+        run: i64,
+        state: String,
+        deleted: usize,
+        restored: usize,
         errors: Vec<String>,
     },
 }

@@ -8,6 +8,7 @@ pub mod discover;
 pub mod error;
 pub mod event;
 pub mod failpoint;
+pub mod notify;
 pub mod planning;
 pub mod rollback;
 pub mod run;

@@ -126,9 +126,36 @@ async fn collect(cx: &Context, run: RunId) -> Result<Vec<Step>> {
     Ok(out)
 }
 
+/// Rolls `run` back, between [`Event::RollbackStarted`] and
+/// [`Event::RollbackEnded`] (which notifications follow).
 pub async fn run(cx: &Context, run: RunId) -> Result<Summary> {
+    let outcome = roll_back(cx, run).await;
+    let (state, errors) = match &outcome {
+        Ok(s) if s.failed.is_empty() => (RunState::RolledBack, vec![]),
+        Ok(s) => (RunState::RollbackFailed, s.failed.clone()),
+        Err(e) => (RunState::RollbackFailed, vec![e.to_string()]),
+    };
+    let (deleted, restored) = outcome
+        .as_ref()
+        .map(|s| (s.deleted, s.restored))
+        .unwrap_or_default();
+    cx.emit(Event::RollbackEnded {
+        run,
+        state: state.to_string(),
+        deleted,
+        restored,
+        errors: errors.into_iter().take(5).collect(),
+    });
+    outcome
+}
+
+async fn roll_back(cx: &Context, run: RunId) -> Result<Summary> {
     cx.state.set_run_state(run, RunState::RollingBack)?;
     let mut pending = collect(cx, run).await?;
+    cx.emit(Event::RollbackStarted {
+        run,
+        steps: pending.len(),
+    });
     let mut summary = Summary::default();
     // Temporary shares and grants first: the source stops exposing anything.
     if let Err(errors) = crate::temporaries::sweep(cx, run).await {

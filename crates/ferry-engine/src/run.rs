@@ -11,6 +11,7 @@ use crate::event::Event;
 use crate::planning;
 use ferry_core::Plan;
 use ferry_state::{RunId, RunState};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -119,10 +120,19 @@ pub async fn execute(
             .state
             .create_run(&plan_json, &cx.config.digest(), RunState::Running)?,
     };
+    let mut services: BTreeMap<String, usize> = BTreeMap::new();
+    if let Ok(dag) = plan.graph() {
+        for i in 0..dag.len() {
+            *services
+                .entry(dag.node(i).key.kind.service().to_string())
+                .or_default() += 1;
+        }
+    }
     cx.emit(Event::RunStarted {
         run: run_id,
         resumed: resume.is_some(),
         work,
+        services,
         source: format!("{}/{}", plan.source.account, plan.source.region),
         destination: format!("{}/{}", plan.destination.account, plan.destination.region),
     });
