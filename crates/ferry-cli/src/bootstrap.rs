@@ -39,6 +39,21 @@ pub fn documents(config: &Config, source_account: &str) -> Value {
         all.extend(ferry_aws::s3::batch::ACTIONS);
         source_writes.extend(ferry_aws::s3::batch::SOURCE_ACTIONS);
     }
+    // Run messages ([notify]) are published by the side whose account the
+    // topic is in, the destination otherwise (see ferry_engine::notify).
+    if let Some(topic) = config
+        .notify
+        .sns_topic_arn
+        .as_deref()
+        .and_then(ferry_aws::sns::Topic::parse)
+    {
+        let dest_account = account_of(&config.destination.role_arn);
+        if topic.account == source_account && dest_account.as_deref() != Some(&topic.account) {
+            source_writes.extend(ferry_aws::sns::ACTIONS);
+        } else {
+            all.extend(ferry_aws::sns::ACTIONS);
+        }
+    }
     all.insert("sts:GetCallerIdentity");
     let mut source: BTreeSet<&str> = all.iter().copied().filter(|a| is_read(a)).collect();
     source.extend(source_writes);
