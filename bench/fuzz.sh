@@ -8,8 +8,10 @@
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Inputs found are kept in fuzz/corpus/<target> (git-ignored) and grow from
 # run to run; the seeds in fuzz/seeds/<target> are real ferry.toml files,
-# plans and policies. A crash is saved under fuzz/artifacts/<target>/, its
-# input is printed, and the script exits 1 after running every target.
+# plans and policies, and crates/ferry-core/fuzz-regressions/<target> holds
+# the inputs of past crashes (each also a ferry-core unit test). A crash is
+# saved under fuzz/artifacts/<target>/, what failed is printed, and the script
+# exits 1 after running every target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +45,11 @@ for t in "${targets[@]}"; do
     esac
     log="$logs/$t.log"
     status=0
-    cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- "${opts[@]}" >"$log" 2>&1 || status=$?
+    # Found inputs go to the first directory; the seeds and the inputs of
+    # past crashes (ferry-core's regression tests) are replayed first.
+    dirs=("fuzz/corpus/$t" "fuzz/seeds/$t")
+    [ -d "crates/ferry-core/fuzz-regressions/$t" ] && dirs+=("crates/ferry-core/fuzz-regressions/$t")
+    cargo +nightly fuzz run "${flags[@]}" "$t" "${dirs[@]}" -- "${opts[@]}" >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
     last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
