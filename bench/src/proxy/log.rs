@@ -15,10 +15,9 @@
 //! classify.rs) and `class` (its throttling class), `status`, `origin`
 //! (`upstream`, the name of a stage that answered, or `unreachable`),
 //! `fault` (what a stage injected: `throttle`, `internal_error`, `drop`,
-//! `reset`, `cut`; null when nothing was; `status` is then what the client
-//! would have got, or the upstream's status for a reset, which the client
-//! never sees) and `ms` (time from arrival to the response head, latency
-//! stage included). The caller's access key id is never written.
+//! `reset`, `cut`; null when nothing was; for a reset `status` is the
+//! upstream's, which the client never saw, and for a drop it is null) and
+//! `ms` (time from arrival to the response head, latency stage included). The caller's access key id is never written.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -60,7 +59,8 @@ impl RequestLog {
             "target": exchange.target,
             "api": exchange.api.key(),
             "class": exchange.api.class,
-            "status": status,
+            // A dropped connection never had a status.
+            "status": (injected != Some(Injected::Drop)).then_some(status),
             "origin": origin.label(),
             "fault": injected.map(Injected::label),
             "ms": (ms * 10.0).round() / 10.0,
@@ -122,6 +122,14 @@ mod tests {
         assert_eq!(value["api"], exchange.api.key());
         assert_eq!(value["class"], "s3.write");
         assert_eq!(value["fault"], "cut");
+        let dropped =
+            RequestLog::line(&exchange, Origin::Stage("fault"), 200, Some(Injected::Drop));
+        let dropped: serde_json::Value = serde_json::from_str(&dropped).unwrap();
+        assert_eq!(
+            dropped["status"],
+            serde_json::Value::Null,
+            "a drop had no status"
+        );
         assert!(value["ms"].as_f64().unwrap() >= 0.0);
     }
 }
