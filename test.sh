@@ -7,6 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 emulator/ferry-emulator install
+# The dashboard's browser test (tests/test_dashboard.py) drives Debian's
+# headless Chromium through chromedriver: installed once, if missing.
+if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
+fi
 cargo build --workspace --locked
 cargo test --workspace --locked
 

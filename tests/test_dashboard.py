@@ -15,9 +15,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -243,6 +245,42 @@ def test_a_cli_apply_is_followed_from_the_state_database(session, accounts, emul
     assert f'data-key="vpc/{m.created["vpc_app"]}"' in svg[2]
     assert "st-queued" not in svg[2].split("</g>\n", 1)[1], "every box is done"
 
+    # The rollback state: what `ferry rollback 1` would delete, nothing
+    # temporary left.
+    status, _, html = d.get("/runs/1/rollback", d.bearer())
+    assert status == 200
+    steps = re.findall(r"<li><code>delete  (\S+)  \(from ([a-z_]+/\S+)\)</code></li>", html)
+    assert len(steps) == run["summary"]["created"]
+    assert (ids := mapping(ferry))[m.created["vpc_app"]] in [dest for dest, _ in steps]
+    assert "None: every temporary grant" in html
+
+    # Verify and Plan, as the buttons do them (Bearer: a script's way).
+    def job(action: str) -> dict:
+        status, _, body = d.get(f"/api/{action}", d.bearer(), method="POST")
+        assert status == 202, body
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            j = json.loads(d.get("/api/job", d.bearer())[2])
+            if j["kind"] == action and j["state"] in ("done", "failed"):
+                return j
+            time.sleep(0.2)
+        raise AssertionError(f"{action} did not finish")
+
+    j = job("verify")
+    assert j["state"] == "done" and "equivalent" in j["message"], j
+    report = json.loads(d.get("/api/verify", d.bearer())[2])
+    assert report["equivalent"] is True and report["counts"]["equivalent"] > 0
+    assert 'badge st-equivalent' in d.get("/verify", d.bearer())[2]
+    j = job("plan")
+    assert j["state"] == "done", j
+    plan = json.loads(d.get("/api/plan", d.bearer())[2])
+    assert {i["action"] for i in plan["items"]} == {"skip"}, "nothing left to do"
+    assert 'data-service="ec2" data-status="skipped"' in d.get("/plan", d.bearer())[2]
+    # A second job waits for the first.
+    assert d.get("/api/plan", d.bearer(), method="POST")[0] == 202
+    status, _, body = d.get("/api/verify", d.bearer(), method="POST")
+    assert status == 409 and "a plan is running" in json.loads(body)["error"]
+
 
 # --- the browser ----------------------------------------------------------
 
@@ -290,10 +328,34 @@ def wait_for(what, fn, timeout: float, every: float = 0.1):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_browser_watches_an_apply_from_the_dashboard(session, accounts, emulator, workdir, ferry, serve, browser):
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 (the http.server name)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    """A webhook receiver on loopback; `.received` holds the JSON bodies."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    server.received = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_browser_watches_an_apply_from_the_dashboard(session, accounts, emulator, workdir, ferry, serve, browser, webhook):
     from selenium.webdriver.common.by import By
 
-    m = prepare(session, accounts, emulator, workdir, "us-east-1")
+    # [notify] applies to the dashboard's applies as to the CLI's.
+    hook = f'[notify]\nwebhook_url = "http://127.0.0.1:{webhook.server_address[1]}/hooks/secret-path"\n'
+    m = prepare(session, accounts, emulator, workdir, "us-east-1", extra_toml=hook)
     d = serve()
     browser.get(d.url)
     assert "No runs yet" in browser.find_element(By.TAG_NAME, "main").text
@@ -311,6 +373,9 @@ def test_a_browser_watches_an_apply_from_the_dashboard(session, accounts, emulat
     assert "(220, 38, 38" in ec2.value_of_css_property("border-left-color"), "queued is red"
     assert "Apply" in browser.find_element(By.ID, "confirm").text
     screenshot(browser, "dashboard-confirm.png")
+    # Like `ferry apply` at its prompt, the dashboard holds the state lock.
+    cli = ferry("apply --yes", timeout=60)
+    assert cli.returncode == 2 and "ferry serve" in cli.stderr, cli.stderr
 
     # Confirm, then watch the sections move without the page reloading.
     browser.execute_script("window.__sameDocument = true;")
@@ -336,6 +401,10 @@ def test_a_browser_watches_an_apply_from_the_dashboard(session, accounts, emulat
     graph_boxes = browser.find_elements(By.CSS_SELECTOR, "#graph g.node[data-key]")
     assert graph_boxes and all("st-done" in g.get_attribute("class") for g in graph_boxes)
     screenshot(browser, "dashboard-apply-done.png")
+    wait_for("the run's notifications", lambda: len(webhook.received) >= 2, 15)
+    assert [b["event"] for b in webhook.received] == ["run_started", "run_ended"]
+    assert webhook.received[1]["state"] == "succeeded" and webhook.received[1]["run"] == 1
+    assert "secret-path" not in browser.page_source
 
     # The mapping: search for a migrated VPC and find both its IDs.
     vpc = m.created["vpc_app"]

@@ -9,7 +9,7 @@ use ferry_core::config::Config;
 use ferry_core::plan::Plan;
 use ferry_core::verify::Report;
 use ferry_engine::run::{self, ApplyRequest, Prepared};
-use ferry_engine::{Context, Event};
+use ferry_engine::{notify, Context, Event};
 use ferry_state::{LockGuard, State};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -80,6 +80,22 @@ struct Pending {
     cx: Arc<Context>,
     lock: LockGuard,
     prepared: Prepared,
+    notify: Option<Notify>,
+}
+
+/// `[notify]` for an apply the dashboard runs, as for `ferry apply`: the
+/// notifier and the task copying events to it and to the dashboard.
+struct Notify {
+    notifier: notify::Notifier,
+    fan_out: tokio::task::JoinHandle<()>,
+}
+
+impl Notify {
+    /// Delivers what is still in flight once the run's context is gone.
+    async fn finish(self) {
+        let _ = self.fan_out.await;
+        self.notifier.finish(notify::FLUSH_WITHIN).await;
+    }
 }
 
 pub struct App {
@@ -216,13 +232,7 @@ impl App {
     }
 
     async fn connect(&self, read_only: bool) -> Result<Context, String> {
-        let config = Config::load(&self.opts.config).map_err(|e| e.to_string())?;
-        if read_only && self.state().map_err(|e| e.to_string())?.is_none() {
-            return Err(format!(
-                "there is no state in {} yet: run a plan and an apply first",
-                self.opts.state_dir.display()
-            ));
-        }
+        let config = self.config(read_only)?;
         Context::connect(
             config,
             &self.opts.state_dir,
@@ -231,6 +241,45 @@ impl App {
         )
         .await
         .map_err(|e| e.to_string())
+    }
+
+    /// ferry.toml as it is now (every job re-reads it, as a new command would).
+    fn config(&self, read_only: bool) -> Result<Config, String> {
+        let config = Config::load(&self.opts.config).map_err(|e| e.to_string())?;
+        if read_only && self.state().map_err(|e| e.to_string())?.is_none() {
+            return Err(format!(
+                "there is no state in {} yet: run a plan and an apply first",
+                self.opts.state_dir.display()
+            ));
+        }
+        Ok(config)
+    }
+
+    /// A context for an apply, whose events also reach `[notify]`'s targets;
+    /// a delivery that fails is a warning on stderr and on the pages.
+    async fn connect_apply(&self) -> Result<(Context, Option<Notify>), String> {
+        let config = self.config(false)?;
+        let events = self.events.clone();
+        let warn: notify::Warn = Arc::new(move |text: String| {
+            eprintln!("{text}");
+            let _ = events.send(Event::Message { text });
+        });
+        let notifier = notify::Notifier::spawn(&config.notify, warn);
+        let (sink, notify) = match notifier {
+            Some(notifier) => {
+                let (sink, fan_out) =
+                    ferry_engine::event::fan_out(vec![self.events.clone(), notifier.sink()]);
+                (sink, Some(Notify { notifier, fan_out }))
+            }
+            None => (self.events.clone(), None),
+        };
+        let cx = Context::connect(config, &self.opts.state_dir, false, Some(sink))
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(n) = &notify {
+            n.notifier.attach(&cx.source, &cx.dest);
+        }
+        Ok((cx, notify))
     }
 
     /// Runs `work` on a fresh context as job `kind`; `done` keeps its result
@@ -315,7 +364,8 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             let r = async {
-                let cx = Arc::new(app.connect(false).await?);
+                let (cx, notify) = app.connect_apply().await?;
+                let cx = Arc::new(cx);
                 let lock = cx
                     .state
                     .lock("apply (ferry serve)")
@@ -325,10 +375,10 @@ impl App {
                     skip_conflicts,
                 };
                 let prepared = run::prepare(&cx, &req).await.map_err(|e| e.to_string())?;
-                Ok::<_, String>((cx, lock, prepared))
+                Ok::<_, String>((cx, lock, prepared, notify))
             }
             .await;
-            let (cx, lock, prepared) = match r {
+            let (cx, lock, prepared, notify) = match r {
                 Ok(x) => x,
                 Err(e) => return app.set_job("apply", "failed", e),
             };
@@ -339,7 +389,7 @@ impl App {
                     "apply",
                     "failed",
                     format!(
-                        "{} (see the Plan page), or apply with \"skip conflicts\"",
+                        "{} (see the Plan page, which offers to apply without them)",
                         run::conflicts_error()
                     )
                     .replace(" (above)", ""),
@@ -381,6 +431,7 @@ impl App {
                 cx,
                 lock,
                 prepared,
+                notify,
             });
             app.set_job("apply", "awaiting_confirmation", message);
             // Do not hold the lock forever for a page nobody looks at.
@@ -415,10 +466,17 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             let Pending {
-                cx, lock, prepared, ..
+                cx,
+                lock,
+                prepared,
+                notify,
+                ..
             } = pending;
             let r = run::execute(cx, prepared, None).await;
             drop(lock);
+            if let Some(n) = notify {
+                n.finish().await;
+            }
             match r {
                 Ok((run, s)) => app.set_job(
                     "apply",

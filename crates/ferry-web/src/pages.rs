@@ -85,9 +85,16 @@ pub fn run_nodes(app: &App, r: &RunRecord, plan: &Plan) -> BTreeMap<String, Stat
 }
 
 /// Marks runs whose process died as interrupted (as `ferry runs` does),
-/// when nobody holds the state lock.
+/// when nobody holds the state lock. The lock is only tried when a run is
+/// marked running: an apply takes the lock before it records its run, so
+/// this never makes an apply that is starting find the lock taken.
 fn settle(app: &App) {
-    if let Ok(Some(s)) = app.state() {
+    let Ok(Some(s)) = app.state() else { return };
+    let running = s
+        .runs()
+        .map(|runs| runs.iter().any(|r| r.state.is_active()))
+        .unwrap_or(false);
+    if running {
         if let Ok(_lock) = s.lock("ferry serve: runs") {
             let _ = s.mark_interrupted();
         }
@@ -324,7 +331,8 @@ pub fn plan_page(app: &App) -> String {
         esc(&count_line(&plan))
     );
     if plan.conflicts().next().is_some() {
-        body.push_str("<p class=\"error\">The plan has conflicts (see their reasons below): apply refuses until they are resolved, unless told to skip them and what depends on them.</p>");
+        body.push_str("<p class=\"error\">The plan has conflicts (see their reasons below): apply refuses until they are resolved, unless told to leave them, and what depends on them, out. \
+<button data-action=\"apply\" data-skip-conflicts=\"true\" class=\"secondary\">Apply without the conflicts…</button></p>");
     }
     body.push_str(&sections(&plan, &nodes));
     body.push_str(&graph_block(&plan, &nodes, "/plan/graph.svg"));

@@ -58,7 +58,7 @@
       if (action === "apply" && !confirm("Plan afresh and show the plan for confirmation? Nothing changes until you confirm it on the Apply page.")) return;
       try {
         initiated = action;
-        await post("/api/" + action);
+        await post("/api/" + action + (b.dataset.skipConflicts ? "?skip_conflicts=true" : ""));
       } catch (e) {
         initiated = null;
         alert(action + ": " + e.message);
