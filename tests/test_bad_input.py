@@ -222,18 +222,26 @@ def test_no_credentials(ferry, workdir, accounts, emulator):
 # --- ferry.toml values: refused before any AWS call, located, with a hint --------
 
 
-def _config(workdir: Path, extra: str) -> None:
-    """Source and destination on lines 1-4, `extra` from line 5 on."""
+def assert_config_refused(ferry, workdir: Path, extra: str, *needles: str) -> None:
+    """ferry.toml with source and destination on lines 1-4 and `extra` from
+    line 5 on: `plan` exits 2 before any AWS call, saying each of `needles`."""
     (workdir / "ferry.toml").write_text('[source]\nregion = "us-east-1"\n[destination]\nregion = "eu-west-1"\n' + extra)
+    r = run(ferry, "plan")
+    assert r.returncode == 2
+    for needle in needles:
+        assert needle in r.stderr, r.stderr
+    assert not (workdir / ".ferry").exists()
 
 
 def test_access_key_in_config(ferry, workdir):
-    _config(workdir, f'[source.endpoints]\n[apply]\naws_secret_access_key = "{SECRET}"\n')
-    r = run(ferry, "plan")
-    assert r.returncode == 2
-    assert "ferry.toml:7:1: `aws_secret_access_key`: access keys are not accepted in ferry.toml" in r.stderr, r.stderr
-    assert "standard AWS credential chain" in r.stderr and "rotate the key" in r.stderr
-    assert not (workdir / ".ferry").exists()
+    assert_config_refused(
+        ferry,
+        workdir,
+        f'[source.endpoints]\n[apply]\naws_secret_access_key = "{SECRET}"\n',
+        "ferry.toml:7:1: `aws_secret_access_key`: access keys are not accepted in ferry.toml",
+        "standard AWS credential chain",
+        "rotate the key",
+    )
 
 
 @pytest.mark.parametrize(
@@ -248,12 +256,7 @@ def test_access_key_in_config(ferry, workdir):
     ids=["part-size-range", "size-unit", "workers", "versions", "quoted-boolean"],
 )
 def test_invalid_s3_value(ferry, workdir, extra, message, hint):
-    _config(workdir, extra)
-    r = run(ferry, "plan")
-    assert r.returncode == 2
-    assert message in r.stderr, r.stderr
-    assert "hint: " in r.stderr and hint in r.stderr, r.stderr
-    assert not (workdir / ".ferry").exists()
+    assert_config_refused(ferry, workdir, extra, message, "hint: ", hint)
 
 
 @pytest.mark.parametrize(
@@ -266,18 +269,17 @@ def test_invalid_s3_value(ferry, workdir, extra, message, hint):
     ids=["unknown-placeholder", "constant", "uppercase"],
 )
 def test_invalid_naming_template(ferry, workdir, template, message, hint):
-    _config(workdir, f'[naming]\nbucket = "{template}"\n')
-    r = run(ferry, "plan")
-    assert r.returncode == 2
-    assert message in r.stderr and hint in r.stderr, r.stderr
+    assert_config_refused(ferry, workdir, f'[naming]\nbucket = "{template}"\n', message, hint)
 
 
 def test_unknown_kind_in_scope(ferry, workdir):
-    _config(workdir, '[scope]\ninclude = ["vpc", "subnets"]\n')
-    r = run(ferry, "plan")
-    assert r.returncode == 2
-    assert 'ferry.toml:6:19: unknown kind or service "subnets" in scope.include: expected one of vpc, network' in r.stderr, r.stderr
-    assert 'did you mean "subnet"?' in r.stderr
+    assert_config_refused(
+        ferry,
+        workdir,
+        '[scope]\ninclude = ["vpc", "subnets"]\n',
+        'ferry.toml:6:19: unknown kind or service "subnets" in scope.include: expected one of vpc, network',
+        'hint: did you mean "subnet"?',
+    )
 
 
 def test_unknown_output_value(ferry, workdir):
