@@ -324,6 +324,11 @@ class Bench:
         if mode.name not in self.ferry_accounts:
             account = random_account()
             creds = assume(self.emulator, account)
+            # The emulator makes an account's S3 state on its first S3
+            # request (a second or two here). The other tools' destination
+            # account is warm (their buckets were made beforehand); so is
+            # the source; warm this one alike.
+            s3_client(self.emulator, creds).list_buckets()
             self.ferry_accounts[mode.name] = (account, creds)
         return self.ferry_accounts[mode.name]
 
