@@ -30,7 +30,10 @@ pub struct Cli {
     /// State directory (runs, snapshots, mapping, journal); created 0700.
     #[arg(long, global = true, default_value = ".ferry", env = "FERRY_STATE_DIR")]
     pub state_dir: PathBuf,
-    /// Progress output: auto (lines on stderr), plain (same, never animated) or none.
+    /// Progress on stderr: auto (live bars per service and per bucket copy,
+    /// with done/total, rate and ETA, when stderr is a terminal; plain lines
+    /// otherwise), plain (stable lines, one per resource, plus a status line
+    /// per service or copy every few seconds: for logs and scripts) or none.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub progress: Progress,
     #[command(subcommand)]

@@ -192,6 +192,7 @@ async fn with_context(cli: Cli) -> Result<u8> {
 
 async fn discover(cx: &Context, output: Output) -> Result<u8> {
     let (s, d) = ferry_engine::discover::both(cx).await?;
+    progress::settle().await;
     if output == Output::Json {
         json(&serde_json::json!({"source": s, "destination": d}));
         return Ok(0);
@@ -233,6 +234,7 @@ async fn plan(
         }
     }
     let p = planning::make(cx).await?;
+    progress::settle().await;
     if let Some(r) = cx.state.runs()?.into_iter().last() {
         if matches!(
             r.state,
@@ -303,6 +305,7 @@ async fn apply(
         skip_conflicts,
     };
     let prepared = run::prepare(&cx, &request).await?;
+    progress::settle().await;
     if let Some((id, why)) = prepared.resume {
         eprintln!("resuming run {id} (it {why}); its plan:");
     }
@@ -326,6 +329,7 @@ async fn apply(
         return Ok(0);
     }
     let (run_id, summary) = run::execute(cx.clone(), prepared, concurrency).await?;
+    progress::settle().await;
     println!(
         "Run {run_id} succeeded: {} created, {} adopted, {} reconciled, {} change(s), {} AWS calls ({} writes). Check it with `ferry verify`.",
         summary.created,
@@ -340,6 +344,7 @@ async fn apply(
 
 async fn verify(cx: &Context, output: Output) -> Result<u8> {
     let report = ferry_engine::verify::run(cx).await?;
+    progress::settle().await;
     if output == Output::Json {
         json(
             &serde_json::json!({"equivalent": report.is_equivalent(), "counts": report.counts(), "report": report}),
@@ -375,6 +380,7 @@ async fn rollback(cx: &Context, run: Option<i64>, yes: bool) -> Result<u8> {
         return Ok(0);
     }
     let s = rollback::run(cx, run).await?;
+    progress::settle().await;
     if !s.failed.is_empty() {
         return Err(EngineError::Failed(format!(
             "rollback of run {run} left {} step(s) undone:\n  {}\nrun `ferry rollback {run}` again once the cause is fixed",

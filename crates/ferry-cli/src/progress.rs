@@ -65,34 +65,49 @@ impl Printer {
             (_, Progress::None) => tokio::spawn(async move { while rx.recv().await.is_some() {} }),
             (Some(mp), _) => {
                 let mut display = Animated::new(mp.clone());
+                let (shown, watch) = tokio::sync::watch::channel(false);
+                let _ = BARS_SHOWN.set(watch);
                 tokio::spawn(async move {
                     let mut tick = tokio::time::interval(Duration::from_millis(500));
                     loop {
                         tokio::select! {
                             e = rx.recv() => {
                                 let Some(e) = e else { break };
+                                // Everything queued at once, then one redraw.
                                 let now = Instant::now();
-                                for l in tracker.event(&e, now) {
-                                    if let Line::Log(text) = l {
-                                        display.println(&text);
+                                let mut next = Some(e);
+                                while let Some(e) = next {
+                                    for l in tracker.event(&e, now) {
+                                        if let Line::Log(text) = l {
+                                            display.println(&text);
+                                        }
                                     }
+                                    next = rx.try_recv().ok();
                                 }
                                 display.sync(&tracker, now);
                             }
                             _ = tick.tick() => display.sync(&tracker, Instant::now()),
                         }
+                        shown.send_replace(!display.bars.is_empty() || !rx.is_empty());
                     }
                     display.clear();
+                    shown.send_replace(false);
                 })
             }
-            (None, _) => tokio::spawn(async move {
-                while let Some(e) = rx.recv().await {
-                    for l in tracker.event(&e, Instant::now()) {
-                        let (Line::Log(text) | Line::Status(text)) = l;
-                        eprintln!("{text}");
+            (None, _) => {
+                let (pending, watch) = tokio::sync::watch::channel(false);
+                let _ = BARS_SHOWN.set(watch);
+                tokio::spawn(async move {
+                    while let Some(e) = rx.recv().await {
+                        for l in tracker.event(&e, Instant::now()) {
+                            let (Line::Log(text) | Line::Status(text)) = l;
+                            eprintln!("{text}");
+                        }
+                        pending.send_replace(!rx.is_empty());
                     }
-                }
-            }),
+                    pending.send_replace(false);
+                })
+            }
         };
         Printer { sink, task, bars }
     }
@@ -115,6 +130,25 @@ impl Printer {
         drop(self.sink);
         let _ = self.task.await;
     }
+}
+
+/// Whether the display shows bars or has events still to show: see
+/// [`settle`].
+static BARS_SHOWN: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>> =
+    std::sync::OnceLock::new();
+
+/// Waits, briefly, until the display has caught up with the engine and
+/// shows no bars, so that what the command prints on stdout next (the plan,
+/// a report, a run's outcome) comes after the lines it follows and is not
+/// drawn over by bars. Returns at once with `--progress none`.
+pub async fn settle() {
+    let Some(shown) = BARS_SHOWN.get() else {
+        return;
+    };
+    let mut shown = shown.clone();
+    // Events emitted just before are on their way through the fan-out.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), shown.wait_for(|s| !s)).await;
 }
 
 /// Kinds listed per service (kinds without an adapter are never listed).
@@ -343,6 +377,11 @@ impl Tracker {
                     )));
                 }
             }
+            Event::RunEnded { .. } => {
+                // Whatever did not report its end will not any more.
+                self.services.clear();
+                self.transfers.latest.clear();
+            }
             Event::Transfer(p) => {
                 out.extend(self.transfers.line(p, now).map(|text| {
                     if p.finished {
@@ -546,7 +585,7 @@ impl Animated {
         let mp = &self.mp;
         self.bars.entry(id.to_string()).or_insert_with(|| {
             let style = ProgressStyle::with_template(
-                "{prefix:<20} [{bar:24}] {pos:>5}/{len:<5} {wide_msg}",
+                "{prefix:<20} [{bar:16}] {pos:>5}/{len:<5} {wide_msg}",
             )
             .expect("progress template")
             .progress_chars("=> ");
