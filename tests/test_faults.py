@@ -217,3 +217,31 @@ def test_migration_completes_under_throttling_and_resets(session, accounts, emul
     assert ferry_sources(dst, REGION) == []
     assert ci.read_compute(dst, REGION) == compute_before
     assert si.read_s3(dst, REGION, [name]) == {}
+
+
+def test_a_quota_below_ferrys_own_rates_slows_apply_down_without_failing(session, accounts, emulator, workdir, ferry, start_proxy, tmp_path):
+    """An account whose EC2 mutating quota is far below AWS's default (and so
+    below ferry's own client-side limiter): ferry meets sustained
+    RequestLimitExceeded answers, and its SDK's adaptive retries slow it to
+    what the account allows instead of running out of attempts."""
+    factory = lambda r: session(accounts.source, r)  # noqa: E731
+    net = estate.build_network_estate(factory, REGION)
+    dst = session(accounts.destination)
+    m = Migration(
+        src=session(accounts.source), dst=dst, src_region=REGION, dst_region=REGION, src_account=accounts.source,
+        dst_account=accounts.destination, created=net, before=inv.read_network(dst, REGION), workdir=workdir,
+    )  # fmt: skip
+    limits = tmp_path / "quota.toml"
+    limits.write_text('[limits]\n"ec2.mutating" = { burst = 5, per_second = 2.0 }\n')
+    dest_proxy = start_proxy("destination", "--throttle", str(limits))
+    (workdir / "ferry.toml").write_text(
+        f'[source]\nregion = "{REGION}"\nrole_arn = "arn:aws:iam::{accounts.source}:role/ferry"\nendpoint_url = "{emulator}"\n'
+        f'[destination]\nregion = "{REGION}"\nrole_arn = "arn:aws:iam::{accounts.destination}:role/ferry"\n'
+        f'endpoint_url = "{dest_proxy.url}"\n'
+    )
+    applied = ferry("apply --yes", timeout=600)
+    assert applied.returncode == 0, applied.stderr
+    throttled = dest_proxy.stats()["classes"]["ec2.mutating"]["throttled"]
+    assert throttled > 0, "the quota never bit: lower it"
+    assert ferry("verify", timeout=300).returncode == 0
+    assert_equivalent(m, mapping(ferry))

@@ -363,7 +363,16 @@ async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
     let region = Region::new(cfg.region.clone());
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region.clone())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        // Adaptive: after a throttling answer the client also slows its own
+        // sending rate, so an account whose quota is below ferry's
+        // `[apply.rate_limits]` settles to what AWS allows instead of
+        // running out of attempts; ten attempts, backing off up to 20 s,
+        // ride out a minute of throttling.
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(10)
+                .with_max_backoff(Duration::from_secs(20)),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
