@@ -1720,17 +1720,16 @@ fn is_iam_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
 }
 
-/// Returns the partition on success.
-fn check_role_arn(arn: &str) -> Result<&str, (String, Option<String>)> {
-    let shape = || Some("expected arn:aws:iam::<12-digit account id>:role/<name>".to_string());
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
-        return Err(("not an ARN".to_string(), shape()));
-    };
-    if *prefix != "arn" {
+/// The `arn:<partition>:` start every ARN ferry reads shares.
+fn check_arn_head(
+    prefix: &str,
+    partition: &str,
+    shape: impl Fn() -> Option<String>,
+) -> Result<(), (String, Option<String>)> {
+    if prefix != "arn" {
         return Err(("an ARN starts with `arn:`".to_string(), shape()));
     }
-    if !PARTITIONS.contains(partition) {
+    if !PARTITIONS.contains(&partition) {
         return Err((
             format!(
                 "unknown partition {partition:?}: expected {}",
@@ -1739,6 +1738,17 @@ fn check_role_arn(arn: &str) -> Result<&str, (String, Option<String>)> {
             None,
         ));
     }
+    Ok(())
+}
+
+/// Returns the partition on success.
+fn check_role_arn(arn: &str) -> Result<&str, (String, Option<String>)> {
+    let shape = || Some("expected arn:aws:iam::<12-digit account id>:role/<name>".to_string());
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(("not an ARN".to_string(), shape()));
+    };
+    check_arn_head(prefix, partition, shape)?;
     if *service != "iam" {
         let hint = if *service == "sts" {
             Some(
@@ -1801,18 +1811,7 @@ fn check_topic_arn(arn: &str) -> Result<(), (String, Option<String>)> {
     let [prefix, partition, service, region, account, topic] = parts.as_slice() else {
         return Err(("not an SNS topic ARN".to_string(), shape()));
     };
-    if *prefix != "arn" {
-        return Err(("an ARN starts with `arn:`".to_string(), shape()));
-    }
-    if !PARTITIONS.contains(partition) {
-        return Err((
-            format!(
-                "unknown partition {partition:?}: expected {}",
-                PARTITIONS.join(", ")
-            ),
-            None,
-        ));
-    }
+    check_arn_head(prefix, partition, shape)?;
     if *service != "sns" {
         return Err((format!("service must be sns (got {service:?})"), shape()));
     }

@@ -151,10 +151,8 @@ pub async fn execute(
             return Err(e);
         }
     };
-    cx.state.set_run_summary(
-        run_id,
-        &serde_json::to_value(&summary).expect("summary json"),
-    )?;
+    let summary_json = serde_json::to_value(&summary).expect("summary json");
+    cx.state.set_run_summary(run_id, &summary_json)?;
     let state = if summary.failed > 0 {
         RunState::Failed
     } else {
@@ -164,7 +162,7 @@ pub async fn execute(
     cx.emit(Event::RunEnded {
         run: run_id,
         state: state.to_string(),
-        summary: Some(serde_json::to_value(&summary).expect("summary json")),
+        summary: Some(summary_json),
         errors: summary.errors.iter().take(5).cloned().collect(),
     });
     if summary.failed > 0 {
