@@ -23,6 +23,8 @@ behaviour that AWS documents, nothing more; the README's
                   (SSE-S3, Block Public Access, BucketOwnerEnforced), Object
                   Lock on buckets with objects
     common.py     the share registry, the grantee's view, key helpers
+    speed.py      per-request costs of moto's server cut without changing any
+                  answer (timestamps parsed in C, dispatch remembered per host)
 
 `apply()` installs every patch once; it must run before moto's server starts.
 """
@@ -46,8 +48,9 @@ def apply() -> None:
             f"ferry_shim was written against moto {MOTO_VERSION}, found {moto.__version__}: "
             "re-check every patch in emulator/ferry_shim/ before changing the pin"
         )
-    from . import elb, images, kms, s3, snapshots
+    from . import elb, images, kms, s3, snapshots, speed
 
+    speed.apply()
     kms.apply()
     elb.apply()
     s3.apply()
