@@ -17,10 +17,25 @@ costs had nothing to do with the request itself:
 - Dispatch then matched the request's host against every service's URL
   patterns in turn, also under that lock. The answer depends on the host alone
   (a handful per run): remembered per host.
+- Serializing a response looked up every member of every structure through
+  six alias providers, instantiated anew each time (about a third of a
+  ListObjectsV2 page). Which attribute names to try depends only on the
+  object's class, the member and its shape: remembered per combination.
+- Werkzeug's development server closes every connection after one response
+  ("Connection: close"), because `http.server` cannot tell where an unread
+  request body ends. Every request paid a TCP handshake and a new thread, and
+  the thread then waited 10 ms for stray body bytes. `KeepAliveHandler` reads
+  each body through a reader that knows its length (or its chunked framing),
+  discards what the application left unread, and keeps the connection open
+  for the client's next request, as any HTTP/1.1 server does.
 """
 
 from __future__ import annotations
 
+import io
+import selectors
+import socket
+import types
 from datetime import datetime
 from typing import Any
 
@@ -47,12 +62,184 @@ def aware_datetime(value: Any) -> datetime:
     return botocore_parse(value)
 
 
+class Body(io.RawIOBase):
+    """A request body of known length on the connection's stream: reads stop
+    at its end, and `drain` discards what the application did not read."""
+
+    def __init__(self, rfile: Any, length: int) -> None:
+        super().__init__()
+        self._rfile = rfile
+        self.left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        view = memoryview(buffer)[: min(len(buffer), self.left)]
+        n = self._rfile.readinto(view) or 0
+        self.left = self.left - n if n else 0
+        return n
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.left
+        out = bytearray()
+        while len(out) < size and self.left > 0:
+            chunk = self._rfile.read(min(size - len(out), self.left))
+            if not chunk:
+                self.left = 0
+                break
+            self.left -= len(chunk)
+            out += chunk
+        return bytes(out)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = self.left if size is None or size < 0 else min(size, self.left)
+        line = self._rfile.readline(limit) if limit > 0 else b""
+        self.left = self.left - len(line) if line else 0
+        return line
+
+    def drain(self) -> None:
+        while self.left > 0 and self.read(min(self.left, 1 << 20)):
+            pass
+
+
+class NoSelector:
+    """Stands in for werkzeug's post-response drain (a 10 ms `select` on the
+    socket, then reading whatever arrived): on a kept-alive connection that
+    would swallow the client's next request. `KeepAliveHandler` drains by
+    length instead."""
+
+    def register(self, *_: Any) -> None:
+        pass
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def remembered_attribute_names(picker: type) -> None:
+    """`AttributePicker.__call__` with the names it tries remembered.
+
+    moto's alias providers decide from the object's class (its name, its
+    `Meta`), the member's name, its shape and the shape's parent structure,
+    nothing else. moto builds a new service model (new shape objects) for
+    every response, so shapes are keyed by what names them: the service,
+    the parent structure's name and the member's, which fix the member's
+    shape within a model. The cache is bounded by the models' sizes."""
+    from moto.core.utils import MISSING, get_value
+
+    names: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def __call__(self: Any, context: Any) -> Any:
+        obj, shape = context.obj, context.shape
+        parent = getattr(shape, "parent", None)
+        key = (
+            type(self),
+            type(obj),
+            None if isinstance(obj, dict) else getattr(obj, "Meta", None),
+            context.key,
+            getattr(context.service_model, "service_name", None),
+            getattr(parent, "name", None),
+            getattr(shape, "name", None),
+        )
+        tried = names.get(key)
+        if tried is None:
+            tried = names[key] = tuple(self.get_possible_keys(context))
+        value = None
+        for name in tried:
+            found = get_value(obj, name, MISSING)
+            if found is not MISSING:
+                value = found
+                break
+        if self.response_transformers:
+            key_path = f"{context.key_path}.{context.key}"
+            for transform_path, transform in self.response_transformers.items():
+                if key_path.endswith(transform_path):
+                    return transform(value)
+        return value
+
+    picker.__call__ = __call__  # type: ignore[method-assign]
+
+
+def keep_alive_handler(base: type) -> type:
+    class KeepAliveHandler(base):  # type: ignore[misc, valid-type]
+        protocol_version = "HTTP/1.1"
+        # An idle kept-alive connection holds a thread: let it go after this.
+        timeout = 300
+        body: Any = None
+
+        def setup(self) -> None:
+            super().setup()
+            # The status line and headers go out in one write and the body in
+            # another: without this, Nagle's algorithm holds the body back
+            # until the client's delayed ACK of the headers (tens of ms), once
+            # the connection outlives the response.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def make_environ(self) -> dict[str, Any]:
+            environ = super().make_environ()
+            if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's reader
+                self.body = environ["wsgi.input"]
+                return environ
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.close_connection = True
+                self.body = None
+                return environ
+            self.body = Body(self.rfile, length)
+            environ["wsgi.input"] = self.body
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            # werkzeug sends "Connection: close" on every response; it stays
+            # when the connection closes anyway (the client asked, or an
+            # HTTP/1.0 client: http.server's parse_request decided).
+            if (
+                keyword.lower() == "connection"
+                and value.lower() == "close"
+                and self.body is not None
+                and not self.close_connection
+            ):
+                return
+            super().send_header(keyword, value)
+
+        def run_wsgi(self) -> None:
+            try:
+                super().run_wsgi()
+            finally:
+                body, self.body = self.body, None
+            if body is None:
+                self.close_connection = True
+                return
+            try:
+                if isinstance(body, Body):
+                    body.drain()
+                else:
+                    while body.read(1 << 20):
+                        pass
+            except (OSError, ValueError):
+                self.close_connection = True
+
+    return KeepAliveHandler
+
+
 def apply() -> None:
     import moto.backends
+    import moto.server
+    import werkzeug.serving
     import moto.core.serialize
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     moto.core.serialize.parse_to_aware_datetime = aware_datetime  # type: ignore[attr-defined]
+    remembered_attribute_names(moto.core.serialize.AttributePicker)
 
     modules = tuple(moto.backends.list_of_moto_modules())
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
@@ -69,3 +256,8 @@ def apply() -> None:
         return by_host[host]
 
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+    moto.server.MotoRequestHandler = keep_alive_handler(moto.server.MotoRequestHandler)  # type: ignore[misc]
+    werkzeug.serving.selectors = types.SimpleNamespace(  # type: ignore[attr-defined]
+        DefaultSelector=NoSelector, EVENT_READ=selectors.EVENT_READ
+    )

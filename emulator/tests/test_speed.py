@@ -1,0 +1,145 @@
+"""Tests of emulator/ferry_shim/speed.py: the emulator answers as before, only
+faster. In-process for the parsers and the attribute-name cache; over HTTP,
+on this module's own emulator, for kept-alive connections."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from botocore.utils import parse_to_aware_datetime
+from shim_fixtures import REGION, aws, random_account, shim_emulator  # noqa: F401
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ferry_shim import speed  # noqa: E402
+
+TIMESTAMPS = [
+    "2026-11-23T05:33:00.123Z",
+    "2026-11-23T05:33:00Z",
+    "2026-11-23T05:33:00.123456",
+    "2026-11-23T07:33:00+02:00",
+    "2026-11-23",
+    "2026-11-23 05:33:00",
+    "20261123",  # an epoch to botocore, a date to fromisoformat
+    "1700000000",
+    "Mon, 23 Nov 2026 05:33:00 GMT",
+    1700000000,
+    1700000000.5,
+    datetime(2026, 11, 23, 5, 33),
+    datetime(2026, 11, 23, 5, 33, tzinfo=timezone.utc),
+]
+
+
+@pytest.mark.parametrize("value", TIMESTAMPS, ids=[repr(v) for v in TIMESTAMPS])
+def test_timestamps_parse_as_botocore_parses_them(value: Any) -> None:
+    ours, theirs = speed.aware_datetime(value), parse_to_aware_datetime(value)
+    assert ours == theirs and ours.utcoffset() == theirs.utcoffset()
+    # moto then formats them: the text must match too.
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%a, %d %b %Y %H:%M:%S GMT"):
+        assert ours.strftime(fmt) == theirs.strftime(fmt)
+
+
+def test_attribute_names_are_remembered_per_model_member_not_per_response() -> None:
+    """moto builds new shape objects for every response: the cache is keyed
+    by names, so serialising the same response again adds nothing, and the
+    bodies are the same as without the cache."""
+    import moto.core.serialize as serialize
+    from moto.core.responses import ActionContext, ActionResult
+    from moto.core.utils import get_service_model
+
+    def listing() -> bytes:
+        model = get_service_model("s3")
+        context = ActionContext(model, model.operation_model("ListObjectsV2"), serialize.get_serializer_class("s3", "rest-xml"), object())  # type: ignore[arg-type]
+        result = {
+            "Name": "b",
+            "Prefix": "",
+            "MaxKeys": 1000,
+            "KeyCount": 2,
+            "IsTruncated": False,
+            "Contents": [
+                {"Key": k, "LastModified": "2026-11-23T05:33:00.000Z", "ETag": '"e"', "Size": 1, "StorageClass": "STANDARD"}
+                for k in ("a", "b &<c>")
+            ],
+        }
+        return ActionResult(result).execute_result(context)[2]
+
+    plain = listing()
+    picker = serialize.AttributePicker
+    original = picker.__call__
+    try:
+        speed.remembered_attribute_names(picker)
+        cache = next(c.cell_contents for c in picker.__call__.__closure__ if isinstance(c.cell_contents, dict))  # type: ignore[attr-defined]
+        assert listing() == plain
+        size = len(cache)
+        assert size > 0
+        for _ in range(5):
+            assert listing() == plain
+        assert len(cache) == size, "a new response must not grow the cache"
+    finally:
+        picker.__call__ = original  # type: ignore[method-assign]
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None, **headers: str) -> tuple[int, bytes, str | None]:
+    auth = f"AWS4-HMAC-SHA256 Credential={random_account()}/20261123/{REGION}/s3/aws4_request, SignedHeaders=host, Signature=x"
+    conn.request(method, path, body=body, headers={"Authorization": auth, **headers})
+    answer = conn.getresponse()
+    return answer.status, answer.read(), answer.getheader("Connection")
+
+
+def test_connections_are_kept_alive_and_unread_bodies_drained(shim_emulator: str) -> None:
+    """Several requests on one connection; one whose body the emulator does
+    not read (an error before the body matters), then another that must not
+    see those bytes as its request line; a chunked upload; and a client's
+    own "Connection: close" still closes."""
+    url = urlparse(shim_emulator)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    status, _, connection = _request(conn, "GET", "/")
+    assert status == 200 and connection is None
+    first = conn.sock
+    assert first is not None
+    for _ in range(3):
+        assert _request(conn, "GET", "/")[0] == 200
+    status, _, _ = _request(conn, "PUT", "/no-such-bucket-here/k", body=b"x" * 200_000)
+    assert status == 404
+    assert _request(conn, "GET", "/")[0] == 200
+    assert conn.sock is first, "one connection throughout"
+
+    raw = socket.create_connection((url.hostname, url.port), timeout=30)
+    auth = f"AWS4-HMAC-SHA256 Credential={random_account()}/20261123/{REGION}/s3/aws4_request, SignedHeaders=host, Signature=x"
+    raw.sendall(
+        (
+            f"PUT /no-such-bucket-either/k HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: {auth}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            f"GET / HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+        ).encode()
+    )
+    received = b""
+    while chunk := raw.recv(65536):
+        received += chunk
+    raw.close()
+    assert received.count(b"HTTP/1.1 ") == 2, received[:400]
+    assert b"NoSuchBucket" in received and b"ListAllMyBucketsResult" in received
+
+    status, _, connection = _request(conn, "GET", "/", Connection="close")
+    assert status == 200 and connection == "close"
+
+
+def test_boto3_round_trip_over_kept_alive_connections(aws: Any) -> None:
+    """Objects of several sizes up and down through one boto3 client (its
+    pool keeps connections): bodies and listings intact."""
+    s3 = aws("s3", random_account())
+    s3.create_bucket(Bucket="speed-round-trip")
+    bodies = {f"k{i}": bytes([i]) * (i * 7919) for i in range(12)}
+    for key, body in bodies.items():
+        s3.put_object(Bucket="speed-round-trip", Key=key, Body=body)
+    for key, body in bodies.items():
+        assert s3.get_object(Bucket="speed-round-trip", Key=key)["Body"].read() == body
+    listed = s3.list_objects_v2(Bucket="speed-round-trip")["Contents"]
+    assert {o["Key"]: o["Size"] for o in listed} == {k: len(b) for k, b in bodies.items()}
