@@ -316,6 +316,17 @@ impl Kind {
         }
     }
 
+    /// The kind's resources sit in availability zones, or refer to resources
+    /// that do (every EC2, Auto Scaling and load-balancing kind): discovery
+    /// lists a side's zones, to map them across regions, only when a kind in
+    /// scope needs them.
+    pub fn zoned(self) -> bool {
+        matches!(
+            self.service(),
+            "ec2" | "autoscaling" | "elasticloadbalancing"
+        )
+    }
+
     /// Kinds whose ID is a name the destination keeps (IAM names, key pair,
     /// launch configuration, auto scaling group and alarm names): a name
     /// already taken in the destination is a conflict, never adopted.
@@ -608,5 +619,29 @@ mod tests {
         let lb = select(&["elb".into()], &[]);
         assert!(lb.contains(&Kind::ListenerRule) && lb.contains(&Kind::Certificate));
         assert!(!lb.contains(&Kind::Instance));
+    }
+
+    #[test]
+    fn only_kinds_in_zones_need_the_zone_listing() {
+        let s3 = select(&["s3".into()], &[]);
+        assert!(!s3.is_empty() && s3.iter().all(|k| !k.zoned()));
+        for k in [
+            Kind::IamRole,
+            Kind::MetricAlarm,
+            Kind::Certificate,
+            Kind::KmsKey,
+        ] {
+            assert!(!k.zoned(), "{k:?}");
+        }
+        for k in [
+            Kind::Subnet,
+            Kind::Instance,
+            Kind::Volume,
+            Kind::AutoScalingGroup,
+            Kind::LoadBalancer,
+            Kind::ClassicLoadBalancer,
+        ] {
+            assert!(k.zoned(), "{k:?}");
+        }
     }
 }

@@ -10,6 +10,15 @@ use futures::future::try_join_all;
 use std::collections::BTreeSet;
 
 pub async fn snapshot(cx: &Context, side: &Side, kinds: &BTreeSet<Kind>) -> Result<Snapshot> {
+    // The zones (one DescribeAvailabilityZones) only when a kind in scope
+    // has any: an S3- or IAM-only migration makes no EC2 call.
+    let zones = async {
+        if kinds.iter().any(|k| k.zoned()) {
+            side.zones().await
+        } else {
+            Ok(Vec::new())
+        }
+    };
     let lists = try_join_all(kinds.iter().filter_map(|k| ferry_aws::adapter(*k)).map(
         |a| async move {
             let found = a.describe(side, &Lookup::All).await?;
@@ -20,8 +29,9 @@ pub async fn snapshot(cx: &Context, side: &Side, kinds: &BTreeSet<Kind>) -> Resu
             });
             Ok::<_, ferry_aws::AwsError>(found)
         },
-    ))
-    .await?;
+    ));
+    let (lists, zones) = tokio::join!(lists, zones);
+    let (lists, zones) = (lists?, zones?);
     let mut resources: Vec<_> = lists.into_iter().flatten().collect();
     resources.sort_by(|a, b| a.key.cmp(&b.key));
     cx.emit(Event::SideDiscovered {
@@ -35,7 +45,7 @@ pub async fn snapshot(cx: &Context, side: &Side, kinds: &BTreeSet<Kind>) -> Resu
         side: side.info.clone(),
         taken_at: now(),
         kinds: kinds.iter().copied().collect(),
-        zones: side.zones().await?,
+        zones,
         resources,
     })
 }
