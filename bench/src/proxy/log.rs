@@ -17,7 +17,9 @@
 //! `fault` (what a stage injected: `throttle`, `internal_error`, `drop`,
 //! `reset`, `cut`; null when nothing was; for a reset `status` is the
 //! upstream's, which the client never saw, and for a drop it is null) and
-//! `ms` (time from arrival to the response head, latency stage included). The caller's access key id is never written.
+//! `ms` (time from arrival to the response head, latency stage included) and
+//! `at` (arrival, milliseconds since the Unix epoch: where the time of a
+//! tool's run goes). The caller's access key id is never written.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -49,6 +51,10 @@ impl RequestLog {
         injected: Option<Injected>,
     ) -> String {
         let ms = exchange.received.elapsed().as_secs_f64() * 1000.0;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0);
         let mut line = json!({
             "id": exchange.id,
             "method": exchange.method.as_str(),
@@ -64,6 +70,7 @@ impl RequestLog {
             "origin": origin.label(),
             "fault": injected.map(Injected::label),
             "ms": (ms * 10.0).round() / 10.0,
+            "at": ((now - ms) * 10.0).round() / 10.0,
         })
         .to_string();
         line.push('\n');
