@@ -508,6 +508,41 @@ def test_incremental_sync_copies_only_what_changed(session, accounts, emulator, 
     assert sorted(copies(log, start)) == ["obj/00003", "obj/00004"]
 
 
+def test_apply_lists_each_source_bucket_once(session, accounts, emulator, workdir, ferry, copy_proxy):
+    """apply plans and copies in one process: the listing discovery makes
+    of a source bucket (for the plan's summary) is kept on disk and
+    replayed by the copy, so the bucket is listed once, not twice; the
+    kept files are gone afterwards. A second apply (the plan finds both
+    buckets' summaries equal: nothing to copy) lists it once again, and
+    verify lists it itself."""
+    count = 1_200  # two pages
+    bucket = se.build_many(lambda r: session(accounts.source, r), REGION, count)
+    url, log = copy_proxy
+    configure(workdir, accounts, emulator, source=url)
+
+    def source_listings(start: int) -> int:
+        lines = [json.loads(line) for line in log.read_text().splitlines()[start:]]
+        return sum(
+            1 for e in lines
+            if e["method"] == "GET" and e["path"].strip("/") == bucket and "list-type=2" in (e.get("query") or "")
+        )  # fmt: skip
+
+    apply_ok(ferry)
+    assert source_listings(0) == 2, "one listing of two pages, shared by the plan and the copy"
+    assert not any((workdir / ".ferry" / "listings").glob("*")), "kept listings are deleted after the run"
+    listed = si.listing(session(accounts.source), REGION, bucket)
+    assert si.listing(session(accounts.destination), REGION, se.destination_name(accounts.source, bucket)) == listed
+    assert len(listed) == count
+
+    start = log_lines(log)
+    again = ferry("apply --yes", timeout=300)
+    assert again.returncode == 0 and "Nothing to do" in again.stdout, again.stdout + again.stderr
+    assert source_listings(start) == 2
+    start = log_lines(log)
+    verify_ok(ferry)
+    assert source_listings(start) >= 2, "verify never uses a kept listing: it lists for itself"
+
+
 def test_source_policy_untouched_when_forbidden(session, accounts, emulator, workdir, ferry, copy_proxy):
     """With [s3] source_policy = false, ferry never writes the source
     bucket's policy: the objects travel through ferry (the destination

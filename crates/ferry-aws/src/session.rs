@@ -49,6 +49,9 @@ pub struct Side {
     pub(crate) sdk: SdkConfig,
     /// `[<side>.endpoints] sns`, which wins over the side's endpoint_url.
     pub(crate) sns_endpoint: Option<String>,
+    /// Bucket listings discovery keeps for the copy (off unless the engine
+    /// turns it on: see [`crate::s3::spill`]).
+    pub listings: Arc<crate::s3::spill::Listings>,
 }
 
 impl std::fmt::Debug for Side {
@@ -158,6 +161,7 @@ impl Side {
             calls: Arc::new(CallCounts::default()),
             sns_endpoint: cfg.endpoints.get("sns").cloned(),
             sdk,
+            listings: Arc::default(),
         })
     }
 

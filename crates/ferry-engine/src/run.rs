@@ -84,7 +84,29 @@ async fn read_or_make(cx: &Context, plan_file: Option<&Path>) -> Result<Plan> {
             planning::check_fits(cx, &p, &f.display().to_string())?;
             Ok(p)
         }
-        None => planning::make(cx).await,
+        None => {
+            // Planned here, copied by this process next: the source listings
+            // discovery makes are kept for the copy (ferry_aws::s3::spill),
+            // so each bucket is listed once. Without a directory for them,
+            // the copy lists again.
+            let dir = cx.state.dir().join(LISTINGS_DIR);
+            if let Err(e) = cx.source.listings.keep_in(&dir) {
+                tracing::debug!("not keeping listings in {}: {e}", dir.display());
+            }
+            planning::make(cx).await
+        }
+    }
+}
+
+/// Where an apply keeps the plan's source listings, in the state directory.
+const LISTINGS_DIR: &str = "listings";
+
+/// Stops keeping listings (and deletes them) when the run ends, however.
+struct StopKeeping<'a>(&'a ferry_aws::s3::spill::Listings);
+
+impl Drop for StopKeeping<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
     }
 }
 
@@ -103,6 +125,7 @@ pub async fn execute(
     prepared: Prepared,
     concurrency: Option<usize>,
 ) -> Result<(RunId, Summary)> {
+    let _keeping = StopKeeping(&cx.source.listings);
     let Prepared {
         plan, resume, work, ..
     } = prepared;

@@ -22,6 +22,7 @@
 
 use crate::error::AwsError;
 use crate::ratelimit::Class;
+use crate::s3::spill::{Kept, REUSE_WITHIN};
 use crate::transfer::{Temporary, TransferProgress};
 use crate::{CopyCx, Result, Side};
 use aws_sdk_s3::config::timeout::TimeoutConfig;
@@ -324,6 +325,29 @@ impl Lane {
         }
     }
 
+    /// Replays a listing kept from the plan, in pages of [`PAGE`], and
+    /// deletes its file.
+    fn replay(kept: Kept, side: &Side, bucket: &str, tasks: &mut JoinSet<()>) -> Lane {
+        let (tx, rx) = mpsc::channel(LIST_AHEAD);
+        let (name, what) = (
+            side.name,
+            format!("bucket {bucket}: the listing kept from the plan"),
+        );
+        tasks.spawn(async move {
+            let pages = replay_pages(&kept.path, &tx).await;
+            let _ = tokio::fs::remove_file(&kept.path).await;
+            if let Err(e) = pages {
+                let _ = tx.send(Err(invalid(name, format!("{what}: {e}")))).await;
+            }
+        });
+        Lane {
+            rx,
+            grouper: VersionGrouper::default(),
+            side: side.name,
+            bucket: bucket.to_string(),
+        }
+    }
+
     /// The next page and whether it is the last.
     async fn page(&mut self) -> Result<(Vec<ObjectEntry>, bool)> {
         match self.rx.recv().await {
@@ -334,6 +358,31 @@ impl Lane {
             }),
         }
     }
+}
+
+/// Sends a kept listing's entries in pages; Err when the file cannot be
+/// read back (the receiver is told by the caller).
+async fn replay_pages(
+    path: &std::path::Path,
+    tx: &mpsc::Sender<Result<(Vec<ObjectEntry>, bool)>>,
+) -> std::result::Result<(), String> {
+    use tokio::io::AsyncBufReadExt;
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut lines = tokio::io::BufReader::new(file).lines();
+    let mut page = Vec::with_capacity(PAGE as usize);
+    while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
+        page.push(serde_json::from_str::<ObjectEntry>(&line).map_err(|e| e.to_string())?);
+        if page.len() == PAGE as usize {
+            let full = std::mem::replace(&mut page, Vec::with_capacity(PAGE as usize));
+            if tx.send(Ok((full, false))).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    let _ = tx.send(Ok((page, true))).await;
+    Ok(())
 }
 
 /// How a lane's pages become join items: objects as they are, or versions
@@ -415,15 +464,23 @@ fn reword(e: AwsError, f: impl FnOnce(&str) -> String) -> AwsError {
 
 // --- summary --------------------------------------------------------------
 
-/// Summarises a bucket's current objects from one streamed listing.
+/// Summarises a bucket's current objects from one streamed listing, kept
+/// for the copy when the side keeps listings ([`crate::s3::spill`]).
 pub async fn summarize(side: &Side, bucket: &str) -> Result<ObjectSummary> {
     let mut tasks = JoinSet::new();
     let mut lane = Lane::spawn(side, bucket, false, &mut tasks);
     let mut digest = SummaryDigest::default();
+    let mut spill = side.listings.writer(bucket);
     loop {
         let (page, last) = lane.page().await?;
         page.iter().for_each(|e| digest.add(e));
+        if let Some(s) = spill.as_mut() {
+            s.page(&page);
+        }
         if last {
+            if let Some(s) = spill {
+                s.finish(&side.listings);
+            }
             return Ok(digest.finish());
         }
     }
@@ -700,7 +757,15 @@ impl Engine {
         });
         let versions = copy.s3.versions == VersionsMode::All && opts.versioned;
         let mut listers = JoinSet::new();
-        let mut src = Lane::spawn(&copy.source, src_bucket, versions, &mut listers);
+        // The plan's listing of the source when this process made it
+        // moments ago (current objects only): the bucket is listed once.
+        let kept = (!versions)
+            .then(|| copy.source.listings.take(src_bucket, REUSE_WITHIN))
+            .flatten();
+        let mut src = match kept {
+            Some(kept) => Lane::replay(kept, &copy.source, src_bucket, &mut listers),
+            None => Lane::spawn(&copy.source, src_bucket, versions, &mut listers),
+        };
         let mut dst = Lane::spawn(dest, dst_bucket, versions, &mut listers);
 
         let (tx, rx) = mpsc::channel::<Job>(QUEUE);
