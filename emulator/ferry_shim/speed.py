@@ -21,6 +21,17 @@ costs had nothing to do with the request itself:
   six alias providers, instantiated anew each time (about a third of a
   ListObjectsV2 page). Which attribute names to try depends only on the
   object's class, the member and its shape: remembered per combination.
+- ListObjectsV2 pages, the one response with a thousand structures in it,
+  went through that generic serializer and then xmltodict: about 130 µs of
+  the server's one core per key listed, taken from every other request.
+  `list_objects_v2_xml` writes the same bytes directly (checked against
+  moto's serializer in emulator/tests/test_speed.py), for the members moto
+  fills; anything else still goes through moto.
+- Every lookup of an account's backend (several per request) copied the
+  list of known accounts and compared the service with every service in use,
+  under a global lock, to learn that the account was known: a dictionary
+  lookup now says so first (a new account, or one after a reset, still
+  takes moto's way).
 - Werkzeug's development server closes every connection after one response
   ("Connection: close"), because `http.server` cannot tell where an unread
   request body ends. Every request paid a TCP handshake and a new thread, and
@@ -32,6 +43,7 @@ costs had nothing to do with the request itself:
 
 from __future__ import annotations
 
+import functools
 import io
 import selectors
 import socket
@@ -166,6 +178,140 @@ def remembered_attribute_names(picker: type) -> None:
     picker.__call__ = __call__  # type: ignore[method-assign]
 
 
+#: ListObjectsV2Output's members in the model's order, and how each is
+#: written: "s" text, "i" number, "b" boolean, and the flattened lists.
+LIST_V2_MEMBERS = (
+    ("IsTruncated", "b"),
+    ("Contents", "contents"),
+    ("Name", "s"),
+    ("Prefix", "s"),
+    ("Delimiter", "s"),
+    ("MaxKeys", "i"),
+    ("CommonPrefixes", "prefixes"),
+    ("EncodingType", "s"),
+    ("KeyCount", "i"),
+    ("ContinuationToken", "s"),
+    ("NextContinuationToken", "s"),
+    ("StartAfter", "s"),
+)
+#: An Object's members that moto fills, in the model's order.
+OBJECT_MEMBERS = ("Key", "LastModified", "ETag", "ChecksumAlgorithm", "Size", "StorageClass", "Owner")
+LIST_V2_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+
+
+def _element(name: str, text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return f"<{name}>{escape(text)}</{name}>" if text else f"<{name}/>"
+
+
+@functools.lru_cache(maxsize=65536)
+def _zeroed(value: Any) -> str:
+    """A body timestamp as moto's S3 serializer writes it (ISO 8601, milliseconds zeroed)."""
+    return aware_datetime(value).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _object_xml(item: dict[str, Any]) -> str | None:
+    if not OBJECT_MEMBERS_SET.issuperset(item):
+        return None
+    out = ["<Contents>"]
+    for name in OBJECT_MEMBERS:
+        value = item.get(name)
+        if value is None:
+            continue
+        if name == "LastModified":
+            out.append(f"<LastModified>{_zeroed(value)}</LastModified>")
+        elif name == "Size":
+            out.append(f"<Size>{int(value)}</Size>")
+        elif name == "ChecksumAlgorithm":
+            out.extend(_element("ChecksumAlgorithm", str(a)) for a in value)
+        elif name == "Owner":
+            if not isinstance(value, dict) or not {"DisplayName", "ID"}.issuperset(value):
+                return None
+            inner = "".join(_element(k, str(value[k])) for k in ("DisplayName", "ID") if value.get(k) is not None)
+            out.append(f"<Owner>{inner}</Owner>" if inner else "<Owner/>")
+        else:
+            out.append(_element(name, str(value)))
+    out.append("</Contents>")
+    return "".join(out)
+
+
+OBJECT_MEMBERS_SET = frozenset(OBJECT_MEMBERS)
+LIST_V2_MEMBERS_SET = frozenset(name for name, _ in LIST_V2_MEMBERS)
+
+
+def list_objects_v2_xml(result: dict[str, Any]) -> str | None:
+    """The body of a ListObjectsV2 response for moto's `result`, byte for
+    byte what moto's S3 serializer writes; None when the result holds
+    anything this does not write (moto's serializer answers then)."""
+    if not LIST_V2_MEMBERS_SET.issuperset(result):
+        return None
+    out = [LIST_V2_HEAD]
+    for name, kind in LIST_V2_MEMBERS:
+        value = result.get(name)
+        if value is None:
+            continue
+        if kind == "b":
+            out.append(f"<{name}>{'true' if value else 'false'}</{name}>")
+        elif kind == "i":
+            out.append(f"<{name}>{int(value)}</{name}>")
+        elif kind == "contents":
+            for item in value:
+                xml = _object_xml(item) if isinstance(item, dict) else None
+                if xml is None:
+                    return None
+                out.append(xml)
+        elif kind == "prefixes":
+            for item in value:
+                if not isinstance(item, dict) or set(item) - {"Prefix"}:
+                    return None
+                prefix = item.get("Prefix")
+                out.append("<CommonPrefixes/>" if prefix is None else f"<CommonPrefixes>{_element('Prefix', str(prefix))}</CommonPrefixes>")
+        else:
+            out.append(_element(name, str(value)))
+    out.append("</ListBucketResult>")
+    return "".join(out)
+
+
+def known_accounts_first(backend_dict: type) -> None:
+    """`BackendDict._create_account_specific_backend` returns at once for an
+    account it holds: moto's body would do nothing for it but build a list
+    of every account and scan the registry of services in use."""
+    original = backend_dict._create_account_specific_backend
+
+    def create(self: Any, account_id: str) -> None:
+        if dict.__contains__(self, account_id):
+            return
+        original(self, account_id)
+
+    backend_dict._create_account_specific_backend = create  # type: ignore[method-assign]
+
+
+def fast_listings(response: type) -> None:
+    """S3Response.serialized answers ListObjectsV2 with `list_objects_v2_xml`."""
+    from moto import settings
+    from moto.core.responses import ActionResult, BaseResponse
+
+    original = response.serialized
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        if (
+            type(action_result) is ActionResult
+            and isinstance(action_result.result, dict)
+            and self.data.get("Action") == "ListObjectsV2"
+            and not BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
+            and not settings.PRETTIFY_RESPONSES
+        ):
+            body = list_objects_v2_xml(action_result.result)
+            if body is not None:
+                headers = {"Content-Type": "application/xml"}
+                headers.update(self.response_headers)
+                return 200, headers, body
+        return original(self, action_result)
+
+    response.serialized = serialized  # type: ignore[method-assign]
+
+
 def keep_alive_handler(base: type) -> type:
     class KeepAliveHandler(base):  # type: ignore[misc, valid-type]
         protocol_version = "HTTP/1.1"
@@ -240,6 +386,12 @@ def apply() -> None:
 
     moto.core.serialize.parse_to_aware_datetime = aware_datetime  # type: ignore[attr-defined]
     remembered_attribute_names(moto.core.serialize.AttributePicker)
+    from moto.core.base_backend import BackendDict
+    from moto.s3.responses import S3Response
+
+    known_accounts_first(BackendDict)
+
+    fast_listings(S3Response)
 
     modules = tuple(moto.backends.list_of_moto_modules())
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]

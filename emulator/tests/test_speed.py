@@ -143,3 +143,63 @@ def test_boto3_round_trip_over_kept_alive_connections(aws: Any) -> None:
         assert s3.get_object(Bucket="speed-round-trip", Key=key)["Body"].read() == body
     listed = s3.list_objects_v2(Bucket="speed-round-trip")["Contents"]
     assert {o["Key"]: o["Size"] for o in listed} == {k: len(b) for k, b in bodies.items()}
+
+
+def _moto_body(result: dict[str, Any]) -> str:
+    """What moto's own serializer writes for a ListObjectsV2 `result`."""
+    import moto.core.serialize as serialize
+    from moto.core.responses import ActionContext, ActionResult
+    from moto.core.utils import get_service_model
+
+    model = get_service_model("s3")
+    context = ActionContext(model, model.operation_model("ListObjectsV2"), serialize.get_serializer_class("s3", "rest-xml"), object())  # type: ignore[arg-type]
+    status, headers, body = ActionResult(result).execute_result(context)
+    assert status == 200 and headers.get("Content-Type") == "application/xml", headers
+    return body
+
+
+def _objects(*keys: str, **extra: Any) -> list[dict[str, Any]]:
+    return [
+        {"Key": k, "LastModified": "2026-11-23T05:33:0%d.000Z" % (i % 10), "ETag": f'"{i:032x}"', "Size": i * 1000, "StorageClass": "STANDARD", **extra}
+        for i, k in enumerate(keys)
+    ]
+
+
+LISTINGS = {
+    "empty": {"Name": "b", "Prefix": "", "MaxKeys": 1000, "KeyCount": 0, "IsTruncated": False, "Contents": []},
+    "plain": {"Name": "b", "Prefix": "", "MaxKeys": 1000, "KeyCount": 3, "IsTruncated": False, "Contents": _objects("a", "b/c", "d")},
+    "truncated": {
+        "Name": "b", "Prefix": "p/", "MaxKeys": 2, "KeyCount": 2, "IsTruncated": True,
+        "Contents": _objects("p/1", "p/2", ChecksumAlgorithm=["CRC32"]), "NextContinuationToken": "tok&<en>",
+    },
+    "owner": {"Name": "b", "Prefix": "", "MaxKeys": 5, "KeyCount": 1, "IsTruncated": False, "Contents": _objects("x", Owner={"ID": "abc", "DisplayName": "webfile"})},
+    "delimiter": {
+        "Name": "b", "Prefix": "", "MaxKeys": 1000, "KeyCount": 3, "IsTruncated": False, "Contents": _objects("top"),
+        "Delimiter": "/", "CommonPrefixes": [{"Prefix": "a/"}, {"Prefix": "b%20c/"}], "EncodingType": "url",
+    },
+    "start after": {"Name": "b", "Prefix": "", "MaxKeys": 1000, "KeyCount": 1, "IsTruncated": False, "Contents": _objects("z"), "StartAfter": "m"},
+    "odd keys": {
+        "Name": "b", "Prefix": "", "MaxKeys": 1000, "KeyCount": 4, "IsTruncated": False,
+        "Contents": _objects("ü &<>\"' x", "tab\there", "ctl\x01char", "emoji 🚢"),
+    },
+    "odd times": {
+        "Name": "b", "Prefix": "", "MaxKeys": 1000, "KeyCount": 2, "IsTruncated": False,
+        "Contents": [
+            {"Key": "t1", "LastModified": "2026-11-23T05:33:00.123456Z", "ETag": '"e"', "Size": 0, "StorageClass": "GLACIER"},
+            {"Key": "t2", "LastModified": datetime(2026, 11, 23, 5, 33, 1), "ETag": '"e"', "Size": 1, "StorageClass": "STANDARD"},
+        ],
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(LISTINGS))
+def test_listings_are_written_as_moto_writes_them(name: str) -> None:
+    result = LISTINGS[name]
+    assert speed.list_objects_v2_xml(result) == _moto_body(result)
+
+
+def test_listings_with_members_this_does_not_write_go_to_moto() -> None:
+    base = LISTINGS["plain"]
+    assert speed.list_objects_v2_xml({**base, "RequestCharged": "requester"}) is None
+    restored = _objects("r", RestoreStatus={"IsRestoreInProgress": True})
+    assert speed.list_objects_v2_xml({**base, "Contents": restored}) is None
