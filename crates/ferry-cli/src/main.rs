@@ -6,6 +6,7 @@ mod bootstrap;
 mod cli;
 mod progress;
 mod serve;
+mod warnings;
 
 use clap::Parser;
 use cli::{Cli, Command, Output};
@@ -20,6 +21,7 @@ type Result<T> = std::result::Result<T, EngineError>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    warnings::install();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -147,6 +149,7 @@ async fn with_context(cli: Cli) -> Result<u8> {
     }
     let kinds = ferry_core::kind::select(&config.scope.include, &config.scope.exclude);
     let printer = progress::Printer::spawn(cli.progress, &kinds);
+    warnings::route(printer.warner());
     let notifier = notify::Notifier::spawn(&config.notify, printer.warner());
     let sinks = std::iter::once(printer.sink()).chain(notifier.as_ref().map(|n| n.sink()));
     let (events, fan_out) = ferry_engine::event::fan_out(sinks.collect());
