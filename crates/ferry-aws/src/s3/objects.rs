@@ -29,7 +29,7 @@ use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
-    DeleteMarkerEntry, MetadataDirective, Object, ObjectVersion, StorageClass, TaggingDirective,
+    DeleteMarkerEntry, MetadataDirective, Object, ObjectVersion, StorageClass,
 };
 use ferry_core::config::VersionsMode;
 use ferry_core::objects::{
@@ -1043,7 +1043,12 @@ impl Engine {
     }
 
     /// The one request a small object costs: S3 copies data, metadata,
-    /// tags and checksum.
+    /// tags and checksum. Tags and the checksum algorithm are what CopyObject
+    /// copies by default (x-amz-tagging-directive defaults to COPY; without
+    /// x-amz-checksum-algorithm "the checksum algorithm will be copied from
+    /// the source object", S3 API reference), so neither header is sent: each
+    /// only made S3 do more. The storage class is not copied by default
+    /// (STANDARD otherwise), so it is sent when it is another.
     async fn copy_small(&self, e: &ObjectEntry) -> Result<()> {
         let _p = self.permit().await?;
         let req = self
@@ -1055,9 +1060,7 @@ impl Engine {
             .key(&e.key)
             .copy_source(copy_source(&self.src_bucket, e))
             .metadata_directive(MetadataDirective::Copy)
-            .tagging_directive(TaggingDirective::Copy)
-            .set_storage_class(storage_class(e))
-            .set_checksum_algorithm(checksum_algorithm(e));
+            .set_storage_class(storage_class(e));
         // The hot path: most objects need no per-request configuration.
         let sent = if e.size < PATIENT_FROM {
             req.send().await
