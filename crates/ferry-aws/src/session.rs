@@ -409,7 +409,7 @@ async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
     let provider = b.build().await;
     // Assume now, so a refused role is reported as such, not as a failure of
     // whatever call happens to come first.
-    provider.provide_credentials().await.map_err(|e| {
+    let first = provider.provide_credentials().await.map_err(|e| {
         let full = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
         // The chain ends with the instance metadata service: its refusal
         // means no provider had credentials.
@@ -429,10 +429,37 @@ async fn sdk_config(name: &'static str, cfg: &SideConfig) -> Result<SdkConfig> {
             message: format!("could not assume {role}: {why}"),
         }
     })?;
+    let primed = Primed {
+        first: std::sync::Mutex::new(Some(first)),
+        inner: provider,
+    };
     Ok(base
         .into_builder()
-        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .credentials_provider(SharedCredentialsProvider::new(primed))
         .build())
+}
+
+/// The assumed role's provider, handing out the credentials the up-front
+/// AssumeRole got before asking STS again: the SDK's credential cache
+/// would otherwise assume the role a second time for the first call.
+#[derive(Debug)]
+struct Primed {
+    first: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
+    inner: aws_config::sts::AssumeRoleProvider,
+}
+
+impl ProvideCredentials for Primed {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        match self.first.lock().unwrap().take() {
+            Some(c) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(c)),
+            None => self.inner.provide_credentials(),
+        }
+    }
 }
 
 fn credentials_hint(name: &'static str, cfg: &SideConfig, e: AwsError) -> AwsError {

@@ -500,6 +500,26 @@ async fn read(
     full: bool,
     tags: Option<Vec<(String, String)>>,
 ) -> Result<Read> {
+    if full {
+        // The objects' listing does not depend on the configuration: both
+        // at once (the listing is the long part).
+        let (mut read, objects) = tokio::try_join!(
+            read_config(cx, name, true, tags),
+            objects::summarize(cx, name)
+        )?;
+        read.spec.objects = objects;
+        return Ok(read);
+    }
+    read_config(cx, name, false, tags).await
+}
+
+/// [`read`] but the objects.
+async fn read_config(
+    cx: &Side,
+    name: &str,
+    full: bool,
+    tags: Option<Vec<(String, String)>>,
+) -> Result<Read> {
     let (raw, tags) = match tags {
         Some(t) => (fetch(cx, name).await?, t),
         None => tokio::try_join!(fetch(cx, name), tags_of(cx, name))?,
@@ -508,12 +528,9 @@ async fn read(
         Some(id) => Some(resolve_key(cx, id).await),
         None => None,
     };
-    let (mut spec, mut notes) = to_spec(&raw, key.as_ref());
+    let (spec, mut notes) = to_spec(&raw, key.as_ref());
     if full && raw.ownership.as_ref() != Some(&ObjectOwnership::BucketOwnerEnforced) {
         notes.extend(acl_note(cx, name).await?);
-    }
-    if full {
-        spec.objects = objects::summarize(cx, name).await?;
     }
     Ok(Read { spec, tags, notes })
 }
