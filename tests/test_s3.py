@@ -529,6 +529,9 @@ def test_apply_lists_each_source_bucket_once(session, accounts, emulator, workdi
 
     apply_ok(ferry)
     assert source_listings(0) == 2, "one listing of two pages, shared by the plan and the copy"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    if all("api" in e for e in entries):  # ferry-proxy names each call (the fallback proxy does not)
+        assert [e["api"] for e in entries].count("sts:AssumeRole") == 1, "the role is assumed once per side"
     assert not any((workdir / ".ferry" / "listings").glob("*")), "kept listings are deleted after the run"
     listed = si.listing(session(accounts.source), REGION, bucket)
     assert si.listing(session(accounts.destination), REGION, se.destination_name(accounts.source, bucket)) == listed

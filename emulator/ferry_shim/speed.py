@@ -3,8 +3,9 @@
 The emulator is one Python process, and every request holds the GIL for all of
 its work, so whatever moto spends per request bounds every client: the S3 copy
 benchmark's "emulator ceiling" is this process's speed. Profiled with py-spy
-under 16 concurrent CopyObject calls (bench/README.md, "The emulator"), three
-costs had nothing to do with the request itself:
+under 16 concurrent CopyObject calls (emulator/README.md, "How we run moto";
+bench/README.md, "Last runs"), these costs had little or nothing to do with
+the request itself:
 
 - Every timestamp in a response went through `dateutil.parser.parse` (botocore's
   `parse_to_aware_datetime`): about a sixth of the server's time under
