@@ -51,6 +51,7 @@ import socket
 import types
 from datetime import datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from botocore.utils import parse_to_aware_datetime as botocore_parse
 from dateutil.tz import tzutc
@@ -201,8 +202,6 @@ LIST_V2_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<ListBucketResult xmlns=
 
 
 def _element(name: str, text: str) -> str:
-    from xml.sax.saxutils import escape
-
     return f"<{name}>{escape(text)}</{name}>" if text else f"<{name}/>"
 
 
