@@ -514,11 +514,13 @@ def test_apply_lists_each_source_bucket_once(session, accounts, emulator, workdi
     replayed by the copy, so the bucket is listed once, not twice; the
     kept files are gone afterwards. A second apply (the plan finds both
     buckets' summaries equal: nothing to copy) lists it once again, and
-    verify lists it itself."""
+    verify lists it itself. The new bucket's configuration is read back once
+    whole (the configuration phase) and then only in the parts the contents
+    phase compares."""
     count = 1_200  # two pages
     bucket = se.build_many(lambda r: session(accounts.source, r), REGION, count)
     url, log = copy_proxy
-    configure(workdir, accounts, emulator, source=url)
+    configure(workdir, accounts, emulator, source=url, destination=url)
 
     def source_listings(start: int) -> int:
         lines = [json.loads(line) for line in log.read_text().splitlines()[start:]]
@@ -531,7 +533,12 @@ def test_apply_lists_each_source_bucket_once(session, accounts, emulator, workdi
     assert source_listings(0) == 2, "one listing of two pages, shared by the plan and the copy"
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     if all("api" in e for e in entries):  # ferry-proxy names each call (the fallback proxy does not)
-        assert [e["api"] for e in entries].count("sts:AssumeRole") == 1, "the role is assumed once per side"
+        apis = [e["api"] for e in entries]
+        assert apis.count("sts:AssumeRole") == 2, "the role is assumed once per side"
+        copy = se.destination_name(accounts.source, bucket)
+        reads = [e["api"] for e in entries if e["method"] == "GET" and e["path"].strip("/") == copy]
+        assert reads.count("s3:GetBucketCors") == 1 and reads.count("s3:GetBucketWebsite") == 1, reads
+        assert reads.count("s3:GetBucketPolicy") == 2 and reads.count("s3:GetBucketLogging") == 2, reads
     assert not any((workdir / ".ferry" / "listings").glob("*")), "kept listings are deleted after the run"
     listed = si.listing(session(accounts.source), REGION, bucket)
     assert si.listing(session(accounts.destination), REGION, se.destination_name(accounts.source, bucket)) == listed

@@ -219,8 +219,20 @@ struct Raw {
     logging: Option<LoggingEnabled>,
 }
 
-/// Reads every part of a bucket's configuration at once.
-async fn fetch(cx: &Side, name: &str) -> Result<Raw> {
+/// Which parts of a bucket's configuration a read needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    /// All of it: discovery and the configuration phase.
+    All,
+    /// What the contents phase compares (policy, logging, notifications)
+    /// and the default encryption (whether ETags are MD5s of the data). The
+    /// other parts read as absent.
+    Contents,
+}
+
+/// Reads the parts of a bucket's configuration asked for, all at once.
+async fn fetch(cx: &Side, name: &str, parts: Parts) -> Result<Raw> {
+    let all = parts == Parts::All;
     macro_rules! get {
         ($op:ident, $name:literal) => {
             async {
@@ -231,6 +243,18 @@ async fn fetch(cx: &Side, name: &str) -> Result<Raw> {
                     .send()
                     .await
                     .map_err(|e| cx.err($name, e))
+            }
+        };
+    }
+    // A part that may be unset (its Get answers "not found"), read only
+    // when all parts are.
+    macro_rules! optional {
+        ($op:ident, $name:literal) => {
+            async {
+                match all {
+                    true => configured(get!($op, $name).await),
+                    false => Ok(None),
+                }
             }
         };
     }
@@ -247,27 +271,25 @@ async fn fetch(cx: &Side, name: &str) -> Result<Raw> {
         notif,
         logging,
     ) = tokio::try_join!(
-        get!(get_bucket_versioning, "GetBucketVersioning"),
+        async {
+            match all {
+                true => get!(get_bucket_versioning, "GetBucketVersioning")
+                    .await
+                    .map(Some),
+                false => Ok(None),
+            }
+        },
         async { configured(get!(get_bucket_encryption, "GetBucketEncryption").await) },
-        async { configured(get!(get_public_access_block, "GetPublicAccessBlock").await) },
-        async {
-            configured(get!(get_bucket_ownership_controls, "GetBucketOwnershipControls").await)
-        },
+        optional!(get_public_access_block, "GetPublicAccessBlock"),
+        optional!(get_bucket_ownership_controls, "GetBucketOwnershipControls"),
         policy::get(cx, name),
-        async { configured(get!(get_bucket_cors, "GetBucketCors").await) },
-        async {
-            configured(
-                get!(
-                    get_bucket_lifecycle_configuration,
-                    "GetBucketLifecycleConfiguration"
-                )
-                .await,
-            )
-        },
-        async { configured(get!(get_bucket_website, "GetBucketWebsite").await) },
-        async {
-            configured(get!(get_object_lock_configuration, "GetObjectLockConfiguration").await)
-        },
+        optional!(get_bucket_cors, "GetBucketCors"),
+        optional!(
+            get_bucket_lifecycle_configuration,
+            "GetBucketLifecycleConfiguration"
+        ),
+        optional!(get_bucket_website, "GetBucketWebsite"),
+        optional!(get_object_lock_configuration, "GetObjectLockConfiguration"),
         get!(
             get_bucket_notification_configuration,
             "GetBucketNotificationConfiguration"
@@ -275,8 +297,10 @@ async fn fetch(cx: &Side, name: &str) -> Result<Raw> {
         get!(get_bucket_logging, "GetBucketLogging"),
     )?;
     Ok(Raw {
-        versioning: versioning.status().cloned(),
-        mfa_delete: versioning.mfa_delete() == Some(&MfaDeleteStatus::Enabled),
+        versioning: versioning.as_ref().and_then(|v| v.status().cloned()),
+        mfa_delete: versioning
+            .as_ref()
+            .is_some_and(|v| v.mfa_delete() == Some(&MfaDeleteStatus::Enabled)),
         encryption: encryption.and_then(|e| {
             e.server_side_encryption_configuration()
                 .and_then(|c| c.rules().first().cloned())
@@ -504,25 +528,27 @@ async fn read(
         // The objects' listing does not depend on the configuration: both
         // at once (the listing is the long part).
         let (mut read, objects) = tokio::try_join!(
-            read_config(cx, name, true, tags),
+            read_parts(cx, name, true, tags, Parts::All),
             objects::summarize(cx, name)
         )?;
         read.spec.objects = objects;
         return Ok(read);
     }
-    read_config(cx, name, false, tags).await
+    read_parts(cx, name, false, tags, Parts::All).await
 }
 
-/// [`read`] but the objects.
-async fn read_config(
+/// [`read`] but the objects, and only the parts of the configuration asked
+/// for.
+async fn read_parts(
     cx: &Side,
     name: &str,
     full: bool,
     tags: Option<Vec<(String, String)>>,
+    parts: Parts,
 ) -> Result<Read> {
     let (raw, tags) = match tags {
-        Some(t) => (fetch(cx, name).await?, t),
-        None => tokio::try_join!(fetch(cx, name), tags_of(cx, name))?,
+        Some(t) => (fetch(cx, name, parts).await?, t),
+        None => tokio::try_join!(fetch(cx, name, parts), tags_of(cx, name))?,
     };
     let key = match raw.encryption.as_ref().and_then(key_id_of) {
         Some(id) => Some(resolve_key(cx, id).await),
@@ -1027,7 +1053,9 @@ async fn converge_config(cx: &Side, id: &str, want: &Desired) -> Result<Vec<Stri
 /// The contents phase: policy, logging, notifications, then the objects.
 async fn converge_contents(cx: &Side, id: &str, want: &Desired) -> Result<Vec<String>> {
     let w: BucketSpec = parse(cx, Kind::Bucket, &want.spec)?;
-    let have = read(cx, id, false, Some(vec![])).await?;
+    // Only what this phase compares: the configuration phase, just before,
+    // read (and set) the rest.
+    let have = read_parts(cx, id, false, Some(vec![]), Parts::Contents).await?;
     let h = &have.spec;
     let mut lines = vec![];
     if w.policy != h.policy {
