@@ -203,3 +203,75 @@ def test_listings_with_members_this_does_not_write_go_to_moto() -> None:
     assert speed.list_objects_v2_xml({**base, "RequestCharged": "requester"}) is None
     restored = _objects("r", RestoreStatus={"IsRestoreInProgress": True})
     assert speed.list_objects_v2_xml({**base, "Contents": restored}) is None
+
+
+class _Unweakable:
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+class _Model:
+    pass
+
+
+def test_weak_instances_list_the_living_and_drop_the_dead() -> None:
+    tracked = speed.WeakInstances()
+    kept = [_Model() for _ in range(3)]
+    for m in kept:
+        tracked.append(m)
+    for _ in range(3 * speed.WeakInstances.COMPACT_AFTER):
+        tracked.append(_Model())  # freed at once
+    # No weak references to these: held, as moto held everything.
+    tracked.append(_Unweakable(7))
+    alive = list(tracked)
+    assert alive[:3] == kept and [u.n for u in alive[3:]] == [7]
+    assert len(tracked) == 4
+    # The dead references were dropped along the way, not kept forever.
+    assert len(tracked._refs) < 2 * speed.WeakInstances.COMPACT_AFTER + 10
+
+
+def test_deleted_s3_objects_are_freed_and_live_ones_still_tracked() -> None:
+    """moto kept every object ever written alive through its model
+    tracking; with the shim's tracking a deleted key is freed, and moto's
+    reset still finds (and disposes of) the live ones."""
+    import gc
+    import weakref
+
+    from moto.core.model_instances import model_data
+    from moto.s3.models import FakeKey, s3_backends
+
+    speed.weak_model_tracking()
+    backend = s3_backends[random_account()]["aws"]
+    backend.create_bucket("weak-tracking", REGION)
+    backend.put_object("weak-tracking", "kept", b"k" * 10)
+    backend.put_object("weak-tracking", "big", b"b" * (6 << 20))  # above moto's 5 MiB buffer
+    big = weakref.ref(backend.get_object("weak-tracking", "big"))
+    backend.delete_object("weak-tracking", "big")
+    gc.collect()
+    assert big() is None
+    kept = backend.get_object("weak-tracking", "kept")
+    assert any(k is kept for k in FakeKey.instances_tracked)
+    # Model classes made later (moto imports its services lazily) track
+    # weakly too, and so do all after a reset of moto's model data.
+    from moto.core.common_models import BaseModel
+
+    class Late(BaseModel):
+        __module__ = "moto.ferry_shim_test"
+
+    late = Late()
+    assert isinstance(Late.instances_tracked, speed.WeakInstances)
+    assert list(Late.instances_tracked) == [late]
+    assert all(
+        isinstance(m.instances_tracked, speed.WeakInstances)
+        for models in model_data.values()
+        for m in models.values()
+    )
+    import moto.moto_api._internal.models as api_models
+
+    api_models.reset_model_data()
+    assert isinstance(FakeKey.instances_tracked, speed.WeakInstances)
+    assert list(FakeKey.instances_tracked) == []
+    backend.put_object("weak-tracking", "after", b"a")
+    assert [k.name for k in FakeKey.instances_tracked] == ["after"]
