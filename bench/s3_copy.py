@@ -16,7 +16,8 @@ runner script sets that up. One invocation:
 3. fills a source bucket with N small objects and a few multipart-sized ones
    (uploaded in 8 MiB parts; every tool's multipart threshold is 8 MiB);
 4. `--runs` rounds, each running every tool once in turn (so changes in the
-   machine's load touch all tools alike), each tool into its own destination
+   machine's load touch all tools alike), each round starting one tool later
+   than the last, each tool into its own destination
    bucket, emptied before each timed run (ferry's is deleted, with ferry's
    state, so ferry creates it anew): hyperfine times the whole command;
    after the last round each destination is checked against the source
@@ -85,9 +86,12 @@ def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
 # --- tools ------------------------------------------------------------------
 
 
-def ensure_tools(build: bool) -> dict[str, Path]:
+def ensure_tools(build: bool, profile: str = "release") -> dict[str, Path]:
     """rclone, hyperfine and GNU time from Debian; the AWS CLI from PyPI into
-    bench/.venv; the workspace's binaries. Returns the paths used."""
+    bench/.venv; the workspace's binaries, of the cargo `profile` ("release":
+    what a user runs, and what rclone and the AWS CLI are; "debug": what the
+    tests build, quicker to have but slower on the client's side). Returns
+    the paths used."""
     missing = [pkg for cmd, pkg in (("rclone", "rclone"), ("hyperfine", "hyperfine")) if not shutil.which(cmd)]
     if not Path("/usr/bin/time").exists():
         missing.append("time")
@@ -103,9 +107,10 @@ def ensure_tools(build: bool) -> dict[str, Path]:
         run([str(VENV / "bin" / "pip"), "install", "-q", AWSCLI])
         stamp.write_text(AWSCLI + "\n")
     if build:
-        log("cargo build --workspace")
-        run(["cargo", "build", "--workspace"], cwd=REPO)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug"
+        flags = ["--release"] if profile == "release" else []
+        log(f"cargo build --workspace {' '.join(flags)}".rstrip())
+        run(["cargo", "build", "--workspace", *flags], cwd=REPO)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / profile
     paths = {
         "aws": aws,
         "ferry": Path(os.environ.get("FERRY_BIN") or target / "ferry"),
@@ -600,8 +605,12 @@ def count_requests(log_path: Path) -> tuple[int, int]:
 def run_mode(bench: Bench, mode: Mode, tools: list[str]) -> list[Result]:
     """`--runs` rounds; each round runs every tool once, in turn, so a change
     in the machine's load (other work on its 2 cores) touches every tool
-    alike instead of all the runs of one. Through the proxy, each run has a
-    proxy of its own, all logging to the tool's request log."""
+    alike instead of all the runs of one. Each round starts one tool later
+    than the one before (with as many rounds as tools, each tool runs once
+    in each position), so no tool always runs first after the emulator's
+    quietest moment or last after the others' copies. Through the proxy,
+    each run has a proxy of its own, all logging to the tool's request
+    log."""
     times: dict[str, list[float]] = {tool: [] for tool in tools}
     failures: dict[str, str] = {}
     for tool in tools:
@@ -609,7 +618,8 @@ def run_mode(bench: Bench, mode: Mode, tools: list[str]) -> list[Result]:
         for stale in ("output.log", "peak-kib.txt", "requests.jsonl", *[f.name for f in work.glob("hyperfine*.json")]):
             (work / stale).unlink(missing_ok=True)
     for round_ in range(1, bench.args.runs + 1):
-        for tool in tools:
+        shift = (round_ - 1) % len(tools)
+        for tool in tools[shift:] + tools[:shift]:
             if tool in failures:
                 continue
             log(f"{mode.name}: {LABELS[tool]}, run {round_} of {bench.args.runs}")
@@ -787,7 +797,13 @@ def main() -> None:
         "--listing", default="20000,200000", help="bucket sizes for ferry plan's memory ('' to skip; default 20000,200000)"
     )
     parser.add_argument("--port", type=int, help="the emulator's port (default: a free one)")
-    parser.add_argument("--no-build", action="store_true", help="use the binaries already in target/debug")
+    parser.add_argument(
+        "--profile",
+        choices=["release", "debug"],
+        default="release",
+        help="cargo profile of ferry and the bench's own tools (default release: what users run; debug is what the tests build)",
+    )
+    parser.add_argument("--no-build", action="store_true", help="use the binaries already in target/<profile>")
     args = parser.parse_args()
     if args.command == "reset":
         reset(args)
@@ -799,7 +815,7 @@ def main() -> None:
     listing_sizes = [int(n) for n in args.listing.split(",") if n]
 
     OUT.mkdir(exist_ok=True)
-    paths = ensure_tools(build=not args.no_build)
+    paths = ensure_tools(build=not args.no_build, profile=args.profile)
     emulator = Emulator(OUT / "emulator.env", args.port)
     try:
         run_id = secrets.token_hex(3)
