@@ -24,21 +24,16 @@ pub fn diff(expected: &Value, actual: &Value) -> Vec<Difference> {
     out
 }
 
-/// [`diff`] of two specs of `kind`, leaving out the fields that only say how
-/// to create it ([`crate::Kind::create_only_fields`]).
+/// [`diff`] of two specs of `kind`, leaving out the fields its rules say
+/// only describe how to create it
+/// ([`crate::rules::KindRules::uncompared_fields`]).
 pub fn diff_spec(kind: crate::Kind, expected: &Value, actual: &Value) -> Vec<Difference> {
-    // The image ferry makes of an instance holds whatever CreateImage
-    // captures of its volumes: it is compared by what identifies it, the
-    // instance by its own spec.
-    let of_instance = kind == crate::Kind::Image && expected["from_instance"].is_string();
+    let fields = kind.rules().uncompared_fields(expected);
     let strip = |v: &Value| {
         let mut v = v.clone();
         if let Some(m) = v.as_object_mut() {
-            for f in kind.create_only_fields() {
+            for f in &fields {
                 m.remove(*f);
-            }
-            if of_instance {
-                m.remove("block_devices");
             }
         }
         v

@@ -1,16 +1,23 @@
-//! The kinds of resource ferry knows about, how their IDs look, which service
-//! and console group they belong to, and how `[scope]` names select them.
+//! The kinds of resource ferry knows about: one row per kind in [`KINDS`]
+//! (its name, service, ARN type, ID prefix, `[scope]` groups, whether it
+//! takes tags, keeps its name, is migrated or only referenced, and its
+//! planning rules). Everything else about a kind is derived from its row:
+//! [`SUPPORTED`], the scope groups, ARN and ID parsing. Adding a kind is a
+//! row here, its rules in [`crate::rules`], and its adapter in ferry-aws
+//! (ARCHITECTURE.md, "Adding a kind").
 //!
 //! Some kinds are only *referenced* (a route to a transit gateway, say): ferry
 //! recognises them so the plan can say "unsupported kind" instead of failing to
 //! resolve an ID it does not understand.
 
-use serde::{Deserialize, Serialize};
+use crate::rules::{self, KindRules};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeSet;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Every kind; the order is the order of [`KINDS`] (checked by a test) and of
+/// the plan table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     DhcpOptions,
     Vpc,
@@ -36,7 +43,6 @@ pub enum Kind {
     Instance,
     LaunchTemplate,
     LaunchConfiguration,
-    #[serde(rename = "autoscaling_group")]
     AutoScalingGroup,
     ScalingPolicy,
     MetricAlarm,
@@ -47,9 +53,7 @@ pub enum Kind {
     Listener,
     ListenerRule,
     ClassicLoadBalancer,
-    #[serde(rename = "s3_bucket")]
     Bucket,
-    // Referenced only: no adapter yet.
     NetworkInterface,
     TransitGateway,
     VpnGateway,
@@ -60,260 +64,395 @@ pub enum Kind {
     SnsTopic,
 }
 
-/// The network layer: what the "vpc" and "network" scope names select ("ec2" adds compute).
-const NETWORK: &[Kind] = &[
-    Kind::DhcpOptions,
-    Kind::Vpc,
-    Kind::Subnet,
-    Kind::InternetGateway,
-    Kind::ElasticIp,
-    Kind::NatGateway,
-    Kind::RouteTable,
-    Kind::NetworkAcl,
-    Kind::SecurityGroup,
-    Kind::VpcEndpoint,
-    Kind::VpcPeering,
-];
-
-/// Identities: what the "iam" scope name selects.
-const IAM: &[Kind] = &[
-    Kind::IamPolicy,
-    Kind::IamRole,
-    Kind::IamInstanceProfile,
-    Kind::IamGroup,
-    Kind::IamUser,
-];
-
-/// EC2 compute: what the "ec2" scope name adds to the network layer.
-const EC2_COMPUTE: &[Kind] = &[
-    Kind::KeyPair,
-    Kind::Image,
-    Kind::Snapshot,
-    Kind::Volume,
-    Kind::Instance,
-    Kind::LaunchTemplate,
-];
-
-const AUTOSCALING: &[Kind] = &[
-    Kind::LaunchConfiguration,
-    Kind::AutoScalingGroup,
-    Kind::ScalingPolicy,
-];
-
-/// The compute layer: what the "compute" scope name selects.
-const COMPUTE: &[Kind] = &[
-    Kind::KmsKey,
-    Kind::KeyPair,
-    Kind::Image,
-    Kind::Snapshot,
-    Kind::Volume,
-    Kind::Instance,
-    Kind::LaunchTemplate,
-    Kind::LaunchConfiguration,
-    Kind::AutoScalingGroup,
-    Kind::ScalingPolicy,
-    Kind::MetricAlarm,
-];
-
-/// Load balancing: what the "elb" and "load_balancing" scope names select.
-/// Certificates come along: listeners cannot be planned without them.
-const LOAD_BALANCING: &[Kind] = &[
-    Kind::Certificate,
-    Kind::ServerCertificate,
-    Kind::TargetGroup,
-    Kind::LoadBalancer,
-    Kind::Listener,
-    Kind::ListenerRule,
-    Kind::ClassicLoadBalancer,
-];
-
-/// Kinds ferry can migrate, in a stable order (also the order of the plan table).
-pub const SUPPORTED: &[Kind] = &[
-    Kind::DhcpOptions,
-    Kind::Vpc,
-    Kind::Subnet,
-    Kind::InternetGateway,
-    Kind::ElasticIp,
-    Kind::NatGateway,
-    Kind::RouteTable,
-    Kind::NetworkAcl,
-    Kind::SecurityGroup,
-    Kind::VpcEndpoint,
-    Kind::VpcPeering,
-    Kind::IamPolicy,
-    Kind::IamRole,
-    Kind::IamInstanceProfile,
-    Kind::IamGroup,
-    Kind::IamUser,
-    Kind::KmsKey,
-    Kind::KeyPair,
-    Kind::Image,
-    Kind::Snapshot,
-    Kind::Volume,
-    Kind::Instance,
-    Kind::LaunchTemplate,
-    Kind::LaunchConfiguration,
-    Kind::AutoScalingGroup,
-    Kind::ScalingPolicy,
-    Kind::MetricAlarm,
-    Kind::Certificate,
-    Kind::ServerCertificate,
-    Kind::TargetGroup,
-    Kind::LoadBalancer,
-    Kind::Listener,
-    Kind::ListenerRule,
-    Kind::ClassicLoadBalancer,
-    Kind::Bucket,
-];
-
-const ALL: &[Kind] = &[
-    Kind::DhcpOptions,
-    Kind::Vpc,
-    Kind::Subnet,
-    Kind::InternetGateway,
-    Kind::ElasticIp,
-    Kind::NatGateway,
-    Kind::RouteTable,
-    Kind::NetworkAcl,
-    Kind::SecurityGroup,
-    Kind::VpcEndpoint,
-    Kind::VpcPeering,
-    Kind::IamPolicy,
-    Kind::IamRole,
-    Kind::IamInstanceProfile,
-    Kind::IamGroup,
-    Kind::IamUser,
-    Kind::KmsKey,
-    Kind::KeyPair,
-    Kind::Image,
-    Kind::Snapshot,
-    Kind::Volume,
-    Kind::Instance,
-    Kind::LaunchTemplate,
-    Kind::LaunchConfiguration,
-    Kind::AutoScalingGroup,
-    Kind::ScalingPolicy,
-    Kind::MetricAlarm,
-    Kind::Certificate,
-    Kind::ServerCertificate,
-    Kind::TargetGroup,
-    Kind::LoadBalancer,
-    Kind::Listener,
-    Kind::ListenerRule,
-    Kind::ClassicLoadBalancer,
-    Kind::Bucket,
-    Kind::NetworkInterface,
-    Kind::TransitGateway,
-    Kind::VpnGateway,
-    Kind::EgressOnlyInternetGateway,
-    Kind::CarrierGateway,
-    Kind::LocalGateway,
-    Kind::PrefixList,
-    Kind::SnsTopic,
-];
-
-/// Service groups accepted in `[scope] include/exclude`, besides kind names.
-/// "vpc" and "network" mean the whole network layer, as the VPC console does.
-const GROUPS: &[(&str, &[Kind])] = &[
-    ("vpc", NETWORK),
-    ("network", NETWORK),
-    ("iam", IAM),
-    ("compute", COMPUTE),
-    ("kms", &[Kind::KmsKey]),
-    ("autoscaling", AUTOSCALING),
-    ("cloudwatch", &[Kind::MetricAlarm]),
-    ("elb", LOAD_BALANCING),
-    ("load_balancing", LOAD_BALANCING),
-    ("acm", &[Kind::Certificate]),
-    ("s3", &[Kind::Bucket]),
-];
-
-/// "ec2" is the network layer plus EC2's compute kinds, as the EC2 API is.
-fn ec2_group() -> Vec<Kind> {
-    NETWORK.iter().chain(EC2_COMPUTE).copied().collect()
+/// One kind's facts.
+pub struct KindDef {
+    pub kind: Kind,
+    /// Its name in ferry.toml, plan files, state and output (`vpc`, `s3_bucket`).
+    pub name: &'static str,
+    /// The AWS service that owns it (endpoints, rate limits, IAM actions).
+    pub service: &'static str,
+    /// The resource type segment of its ARN (`arn:aws:ec2:r:a:<type>/<id>`).
+    pub arn_type: &'static str,
+    /// The prefix of its EC2 IDs (`vpc-`), by which a bare ID is recognised.
+    pub id_prefix: Option<&'static str>,
+    /// The `[scope]` group names that select it besides its own name.
+    pub groups: &'static [&'static str],
+    /// Takes tags; untaggable kinds are found by their kept name.
+    pub taggable: bool,
+    /// Its ID is a name the destination keeps (IAM names, key pair, launch
+    /// configuration, auto scaling group, alarm and classic load balancer
+    /// names): a name already taken in the destination is a conflict, never
+    /// adopted.
+    pub keeps_name: bool,
+    /// ferry creates and deletes it (it has an adapter); false for kinds
+    /// that are only referenced, or only mapped.
+    pub migrated: bool,
+    /// Never created or deleted: every resource is a default the plan maps
+    /// to the destination's one with an equal spec (certificates: their
+    /// private keys never move).
+    pub mapped_only: bool,
+    /// What the kind adds to planning, comparison and apply.
+    pub rules: &'static dyn KindRules,
 }
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::DhcpOptions => "dhcp_options",
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet_gateway",
-            Kind::ElasticIp => "elastic_ip",
-            Kind::NatGateway => "nat_gateway",
-            Kind::RouteTable => "route_table",
-            Kind::NetworkAcl => "network_acl",
-            Kind::SecurityGroup => "security_group",
-            Kind::VpcEndpoint => "vpc_endpoint",
-            Kind::VpcPeering => "vpc_peering",
-            Kind::IamPolicy => "iam_policy",
-            Kind::IamRole => "iam_role",
-            Kind::IamInstanceProfile => "iam_instance_profile",
-            Kind::IamGroup => "iam_group",
-            Kind::IamUser => "iam_user",
-            Kind::KmsKey => "kms_key",
-            Kind::KeyPair => "key_pair",
-            Kind::Image => "image",
-            Kind::Snapshot => "snapshot",
-            Kind::Volume => "volume",
-            Kind::Instance => "instance",
-            Kind::LaunchTemplate => "launch_template",
-            Kind::LaunchConfiguration => "launch_configuration",
-            Kind::AutoScalingGroup => "autoscaling_group",
-            Kind::ScalingPolicy => "scaling_policy",
-            Kind::MetricAlarm => "metric_alarm",
-            Kind::Certificate => "certificate",
-            Kind::ServerCertificate => "server_certificate",
-            Kind::LoadBalancer => "load_balancer",
-            Kind::Listener => "listener",
-            Kind::ListenerRule => "listener_rule",
-            Kind::NetworkInterface => "network_interface",
-            Kind::TransitGateway => "transit_gateway",
-            Kind::VpnGateway => "vpn_gateway",
-            Kind::EgressOnlyInternetGateway => "egress_only_internet_gateway",
-            Kind::CarrierGateway => "carrier_gateway",
-            Kind::LocalGateway => "local_gateway",
-            Kind::PrefixList => "prefix_list",
-            Kind::TargetGroup => "target_group",
-            Kind::ClassicLoadBalancer => "classic_load_balancer",
-            Kind::Bucket => "s3_bucket",
-            Kind::SnsTopic => "sns_topic",
+/// A row with the common defaults; rows below override what differs.
+const fn row(
+    kind: Kind,
+    name: &'static str,
+    service: &'static str,
+    arn_type: &'static str,
+    groups: &'static [&'static str],
+) -> KindDef {
+    KindDef {
+        kind,
+        name,
+        service,
+        arn_type,
+        id_prefix: None,
+        groups,
+        taggable: true,
+        // IAM names are global to the account: kept.
+        keeps_name: is_iam(service),
+        migrated: true,
+        mapped_only: false,
+        rules: &rules::Plain,
+    }
+}
+
+const fn is_iam(service: &str) -> bool {
+    let s = service.as_bytes();
+    s.len() == 3 && s[0] == b'i' && s[1] == b'a' && s[2] == b'm'
+}
+
+impl KindDef {
+    const fn with(self, rules: &'static dyn KindRules) -> KindDef {
+        KindDef { rules, ..self }
+    }
+
+    const fn prefix(self, prefix: &'static str) -> KindDef {
+        KindDef {
+            id_prefix: Some(prefix),
+            ..self
         }
     }
 
+    const fn untaggable(self) -> KindDef {
+        KindDef {
+            taggable: false,
+            ..self
+        }
+    }
+
+    const fn keeping_name(self) -> KindDef {
+        KindDef {
+            keeps_name: true,
+            ..self
+        }
+    }
+
+    const fn mapped_only(self) -> KindDef {
+        KindDef {
+            mapped_only: true,
+            ..self
+        }
+    }
+
+    const fn referenced_only(self) -> KindDef {
+        KindDef {
+            migrated: false,
+            ..self
+        }
+    }
+}
+
+/// The network layer: what "vpc", "network" and "ec2" select.
+const NET: &[&str] = &["vpc", "network", "ec2"];
+/// EC2 compute: "ec2" is the network layer plus these, as the EC2 API is.
+const EC2_COMPUTE: &[&str] = &["ec2", "compute"];
+const AUTOSCALING: &[&str] = &["compute", "autoscaling"];
+/// Load balancing; certificates come along (listeners cannot be planned
+/// without them).
+const LB: &[&str] = &["elb", "load_balancing"];
+
+/// Group names accepted in `[scope] include/exclude`, in the order error
+/// messages list them. "vpc" and "network" mean the whole network layer, as
+/// the VPC console does.
+const GROUP_NAMES: &[&str] = &[
+    "vpc",
+    "network",
+    "ec2",
+    "iam",
+    "compute",
+    "kms",
+    "autoscaling",
+    "cloudwatch",
+    "elb",
+    "load_balancing",
+    "acm",
+    "s3",
+];
+
+/// A kind ferry only recognises in references.
+const fn referenced(
+    kind: Kind,
+    name: &'static str,
+    arn_type: &'static str,
+    prefix: &'static str,
+) -> KindDef {
+    row(kind, name, "ec2", arn_type, &[])
+        .prefix(prefix)
+        .referenced_only()
+}
+
+/// An EC2 network kind with its ID prefix.
+const fn net(
+    kind: Kind,
+    name: &'static str,
+    arn_type: &'static str,
+    prefix: &'static str,
+) -> KindDef {
+    row(kind, name, "ec2", arn_type, NET).prefix(prefix)
+}
+
+/// The kind table, in [`Kind`]'s order.
+pub const KINDS: &[KindDef] = &[
+    net(Kind::DhcpOptions, "dhcp_options", "dhcp-options", "dopt-"),
+    net(Kind::Vpc, "vpc", "vpc", "vpc-").with(&rules::network::Vpc),
+    net(Kind::Subnet, "subnet", "subnet", "subnet-").with(&rules::network::Subnet),
+    net(
+        Kind::InternetGateway,
+        "internet_gateway",
+        "internet-gateway",
+        "igw-",
+    )
+    .with(&rules::network::InternetGateway),
+    net(Kind::ElasticIp, "elastic_ip", "elastic-ip", "eipalloc-").with(&rules::network::ElasticIp),
+    net(Kind::NatGateway, "nat_gateway", "natgateway", "nat-"),
+    net(Kind::RouteTable, "route_table", "route-table", "rtb-").with(&rules::network::RouteTable),
+    net(Kind::NetworkAcl, "network_acl", "network-acl", "acl-").with(&rules::network::NetworkAcl),
+    net(
+        Kind::SecurityGroup,
+        "security_group",
+        "security-group",
+        "sg-",
+    )
+    .with(&rules::network::SecurityGroup),
+    net(Kind::VpcEndpoint, "vpc_endpoint", "vpc-endpoint", "vpce-"),
+    net(
+        Kind::VpcPeering,
+        "vpc_peering",
+        "vpc-peering-connection",
+        "pcx-",
+    ),
+    row(Kind::IamPolicy, "iam_policy", "iam", "policy", &["iam"]),
+    row(Kind::IamRole, "iam_role", "iam", "role", &["iam"]).with(&rules::iam::Role),
+    row(
+        Kind::IamInstanceProfile,
+        "iam_instance_profile",
+        "iam",
+        "instance-profile",
+        &["iam"],
+    ),
+    row(Kind::IamGroup, "iam_group", "iam", "group", &["iam"]).untaggable(),
+    row(Kind::IamUser, "iam_user", "iam", "user", &["iam"]),
+    row(Kind::KmsKey, "kms_key", "kms", "key", &["compute", "kms"]),
+    row(Kind::KeyPair, "key_pair", "ec2", "key-pair", EC2_COMPUTE)
+        .keeping_name()
+        .with(&rules::compute::KeyPair),
+    row(Kind::Image, "image", "ec2", "image", EC2_COMPUTE)
+        .prefix("ami-")
+        .with(&rules::compute::Image),
+    row(Kind::Snapshot, "snapshot", "ec2", "snapshot", EC2_COMPUTE).prefix("snap-"),
+    row(Kind::Volume, "volume", "ec2", "volume", EC2_COMPUTE)
+        .prefix("vol-")
+        .with(&rules::compute::Volume),
+    row(Kind::Instance, "instance", "ec2", "instance", EC2_COMPUTE)
+        .prefix("i-")
+        .with(&rules::compute::Instance),
+    row(
+        Kind::LaunchTemplate,
+        "launch_template",
+        "ec2",
+        "launch-template",
+        EC2_COMPUTE,
+    )
+    .prefix("lt-")
+    .with(&rules::compute::LaunchTemplate),
+    row(
+        Kind::LaunchConfiguration,
+        "launch_configuration",
+        "autoscaling",
+        "launchConfiguration",
+        AUTOSCALING,
+    )
+    .untaggable()
+    .keeping_name(),
+    row(
+        Kind::AutoScalingGroup,
+        "autoscaling_group",
+        "autoscaling",
+        "autoScalingGroup",
+        AUTOSCALING,
+    )
+    .keeping_name(),
+    row(
+        Kind::ScalingPolicy,
+        "scaling_policy",
+        "autoscaling",
+        "scalingPolicy",
+        AUTOSCALING,
+    )
+    .untaggable(),
+    row(
+        Kind::MetricAlarm,
+        "metric_alarm",
+        "cloudwatch",
+        "alarm",
+        &["compute", "cloudwatch"],
+    )
+    .keeping_name(),
+    row(
+        Kind::Certificate,
+        "certificate",
+        "acm",
+        "certificate",
+        &["elb", "load_balancing", "acm"],
+    )
+    .mapped_only()
+    .with(&rules::loadbalancing::Certificate),
+    row(
+        Kind::ServerCertificate,
+        "server_certificate",
+        "iam",
+        "server-certificate",
+        LB,
+    )
+    .mapped_only()
+    .with(&rules::loadbalancing::Certificate),
+    row(
+        Kind::TargetGroup,
+        "target_group",
+        "elasticloadbalancing",
+        "targetgroup",
+        LB,
+    )
+    .with(&rules::loadbalancing::TargetGroup),
+    row(
+        Kind::LoadBalancer,
+        "load_balancer",
+        "elasticloadbalancing",
+        "loadbalancer",
+        LB,
+    )
+    .with(&rules::loadbalancing::LoadBalancer),
+    row(
+        Kind::Listener,
+        "listener",
+        "elasticloadbalancing",
+        "listener",
+        LB,
+    ),
+    row(
+        Kind::ListenerRule,
+        "listener_rule",
+        "elasticloadbalancing",
+        "listener-rule",
+        LB,
+    ),
+    row(
+        Kind::ClassicLoadBalancer,
+        "classic_load_balancer",
+        "elasticloadbalancing",
+        "loadbalancer",
+        LB,
+    )
+    .keeping_name(),
+    row(Kind::Bucket, "s3_bucket", "s3", "bucket", &["s3"]).with(&rules::s3::Bucket),
+    referenced(
+        Kind::NetworkInterface,
+        "network_interface",
+        "network-interface",
+        "eni-",
+    ),
+    referenced(
+        Kind::TransitGateway,
+        "transit_gateway",
+        "transit-gateway",
+        "tgw-",
+    ),
+    referenced(Kind::VpnGateway, "vpn_gateway", "vpn-gateway", "vgw-"),
+    referenced(
+        Kind::EgressOnlyInternetGateway,
+        "egress_only_internet_gateway",
+        "egress-only-internet-gateway",
+        "eigw-",
+    ),
+    referenced(
+        Kind::CarrierGateway,
+        "carrier_gateway",
+        "carrier-gateway",
+        "cagw-",
+    ),
+    referenced(Kind::LocalGateway, "local_gateway", "local-gateway", "lgw-"),
+    referenced(Kind::PrefixList, "prefix_list", "prefix-list", "pl-"),
+    row(Kind::SnsTopic, "sns_topic", "sns", "topic", &[]).referenced_only(),
+];
+
+/// The rows of [`KINDS`] that are migrated, in order, and how many they are
+/// (the array is padded to `N`).
+const fn migrated<const N: usize>() -> ([Kind; N], usize) {
+    let mut out = [Kind::Vpc; N];
+    let (mut i, mut n) = (0, 0);
+    while i < KINDS.len() {
+        if KINDS[i].migrated {
+            out[n] = KINDS[i].kind;
+            n += 1;
+        }
+        i += 1;
+    }
+    (out, n)
+}
+
+const SUPPORTED_ARRAY: [Kind; migrated::<{ KINDS.len() }>().1] = {
+    let (all, _) = migrated::<{ KINDS.len() }>();
+    let mut out = [Kind::Vpc; migrated::<{ KINDS.len() }>().1];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = all[i];
+        i += 1;
+    }
+    out
+};
+
+/// Kinds ferry can migrate, in a stable order (also the order of the plan
+/// table): the rows of [`KINDS`] that are migrated.
+pub const SUPPORTED: &[Kind] = &SUPPORTED_ARRAY;
+
+impl Kind {
+    /// The kind's row in [`KINDS`].
+    pub fn def(self) -> &'static KindDef {
+        &KINDS[self as usize]
+    }
+
+    pub fn rules(self) -> &'static dyn KindRules {
+        self.def().rules
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.def().name
+    }
+
     pub fn parse(s: &str) -> Option<Kind> {
-        ALL.iter().copied().find(|k| k.as_str() == s)
+        KINDS.iter().find(|d| d.name == s).map(|d| d.kind)
     }
 
     pub fn is_supported(self) -> bool {
-        SUPPORTED.contains(&self)
+        self.def().migrated
     }
 
     /// The AWS service that owns the kind (for endpoints, rate limits, IAM actions).
     pub fn service(self) -> &'static str {
-        match self {
-            Kind::IamPolicy
-            | Kind::IamRole
-            | Kind::IamInstanceProfile
-            | Kind::IamGroup
-            | Kind::IamUser
-            | Kind::ServerCertificate => "iam",
-            Kind::KmsKey => "kms",
-            Kind::Certificate => "acm",
-            Kind::LaunchConfiguration | Kind::AutoScalingGroup | Kind::ScalingPolicy => {
-                "autoscaling"
-            }
-            Kind::MetricAlarm => "cloudwatch",
-            Kind::TargetGroup
-            | Kind::LoadBalancer
-            | Kind::Listener
-            | Kind::ListenerRule
-            | Kind::ClassicLoadBalancer => "elasticloadbalancing",
-            Kind::SnsTopic => "sns",
-            Kind::Bucket => "s3",
-            _ => "ec2",
-        }
+        self.def().service
     }
 
     /// The kind's resources sit in availability zones, or refer to resources
@@ -327,61 +466,19 @@ impl Kind {
         )
     }
 
-    /// Kinds whose ID is a name the destination keeps (IAM names, key pair,
-    /// launch configuration, auto scaling group and alarm names): a name
-    /// already taken in the destination is a conflict, never adopted.
+    /// See [`KindDef::keeps_name`].
     pub fn keeps_name(self) -> bool {
-        self.is_global()
-            || matches!(
-                self,
-                Kind::KeyPair
-                    | Kind::LaunchConfiguration
-                    | Kind::AutoScalingGroup
-                    | Kind::MetricAlarm
-                    | Kind::ClassicLoadBalancer
-            )
+        self.def().keeps_name
     }
 
-    /// Kinds ferry never creates or deletes: their adapters mark every
-    /// resource as a default, and the plan maps each source resource to the
-    /// destination's one with an equal spec. Certificates: their private
-    /// keys never move, so the destination must already hold a certificate
-    /// for the same names.
+    /// See [`KindDef::mapped_only`].
     pub fn is_mapped_only(self) -> bool {
-        matches!(self, Kind::Certificate | Kind::ServerCertificate)
-    }
-
-    /// Kinds whose name is unique per account and region although their ID
-    /// is an ARN (load balancers, target groups): a destination resource of
-    /// that name which ferry did not make for this source is a conflict.
-    pub fn unique_name_field(self) -> Option<&'static str> {
-        match self {
-            Kind::LaunchTemplate | Kind::LoadBalancer | Kind::TargetGroup => Some("name"),
-            _ => None,
-        }
-    }
-
-    /// Spec fields that only say how to create the resource (reboot an
-    /// instance for its image, keep its private IP): the destination cannot
-    /// report them back, so plan and verify do not compare them.
-    pub fn create_only_fields(self) -> &'static [&'static str] {
-        match self {
-            Kind::Image => &["from_instance", "no_reboot"],
-            Kind::Instance => &["private_ip"],
-            Kind::Volume => &["source_snapshot"],
-            // Objects are compared object by object (verify) and by listing
-            // digest (plan), not as a field.
-            Kind::Bucket => &["objects"],
-            _ => &[],
-        }
+        self.def().mapped_only
     }
 
     /// Kinds that cannot carry tags (IAM groups): found by their kept name.
     pub fn is_taggable(self) -> bool {
-        !matches!(
-            self,
-            Kind::IamGroup | Kind::LaunchConfiguration | Kind::ScalingPolicy
-        )
+        self.def().taggable
     }
 
     /// Global kinds (IAM) have no region in their ARN and keep their names:
@@ -392,104 +489,23 @@ impl Kind {
 
     /// The resource type segment of the kind's ARN (`arn:aws:ec2:r:a:<type>/<id>`).
     pub fn arn_type(self) -> &'static str {
-        match self {
-            Kind::DhcpOptions => "dhcp-options",
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet-gateway",
-            Kind::ElasticIp => "elastic-ip",
-            Kind::NatGateway => "natgateway",
-            Kind::RouteTable => "route-table",
-            Kind::NetworkAcl => "network-acl",
-            Kind::SecurityGroup => "security-group",
-            Kind::VpcEndpoint => "vpc-endpoint",
-            Kind::VpcPeering => "vpc-peering-connection",
-            Kind::IamPolicy => "policy",
-            Kind::IamRole => "role",
-            Kind::IamInstanceProfile => "instance-profile",
-            Kind::IamGroup => "group",
-            Kind::IamUser => "user",
-            Kind::KmsKey => "key",
-            Kind::KeyPair => "key-pair",
-            Kind::Image => "image",
-            Kind::Snapshot => "snapshot",
-            Kind::Volume => "volume",
-            Kind::Instance => "instance",
-            Kind::LaunchTemplate => "launch-template",
-            Kind::LaunchConfiguration => "launchConfiguration",
-            Kind::AutoScalingGroup => "autoScalingGroup",
-            Kind::ScalingPolicy => "scalingPolicy",
-            Kind::MetricAlarm => "alarm",
-            Kind::Certificate => "certificate",
-            Kind::ServerCertificate => "server-certificate",
-            Kind::LoadBalancer => "loadbalancer",
-            Kind::Listener => "listener",
-            Kind::ListenerRule => "listener-rule",
-            Kind::NetworkInterface => "network-interface",
-            Kind::TransitGateway => "transit-gateway",
-            Kind::VpnGateway => "vpn-gateway",
-            Kind::EgressOnlyInternetGateway => "egress-only-internet-gateway",
-            Kind::CarrierGateway => "carrier-gateway",
-            Kind::LocalGateway => "local-gateway",
-            Kind::PrefixList => "prefix-list",
-            Kind::TargetGroup => "targetgroup",
-            Kind::ClassicLoadBalancer => "loadbalancer",
-            Kind::Bucket => "bucket",
-            Kind::SnsTopic => "topic",
-        }
+        self.def().arn_type
     }
 
-    /// Recognises the kind of an EC2 ID by its prefix (`vpce-` before `vpc-`).
+    /// Recognises the kind of an EC2 ID by its prefix, the longest matching
+    /// one (`vpce-` before `vpc-`).
     pub fn from_id(id: &str) -> Option<Kind> {
-        const PREFIXES: &[(&str, Kind)] = &[
-            ("vpce-", Kind::VpcEndpoint),
-            ("vpc-", Kind::Vpc),
-            ("subnet-", Kind::Subnet),
-            ("igw-", Kind::InternetGateway),
-            ("eigw-", Kind::EgressOnlyInternetGateway),
-            ("eipalloc-", Kind::ElasticIp),
-            ("nat-", Kind::NatGateway),
-            ("rtb-", Kind::RouteTable),
-            ("acl-", Kind::NetworkAcl),
-            ("sg-", Kind::SecurityGroup),
-            ("pcx-", Kind::VpcPeering),
-            ("dopt-", Kind::DhcpOptions),
-            ("i-", Kind::Instance),
-            ("ami-", Kind::Image),
-            ("snap-", Kind::Snapshot),
-            ("vol-", Kind::Volume),
-            ("lt-", Kind::LaunchTemplate),
-            ("eni-", Kind::NetworkInterface),
-            ("tgw-", Kind::TransitGateway),
-            ("vgw-", Kind::VpnGateway),
-            ("cagw-", Kind::CarrierGateway),
-            ("lgw-", Kind::LocalGateway),
-            ("pl-", Kind::PrefixList),
-        ];
-        PREFIXES
+        KINDS
             .iter()
-            .find(|(p, _)| id.starts_with(p))
-            .map(|(_, k)| *k)
+            .filter_map(|d| d.id_prefix.filter(|p| id.starts_with(p)).map(|p| (p, d)))
+            .max_by_key(|(p, _)| p.len())
+            .map(|(_, d)| d.kind)
     }
 
     /// Fields of the spec that are reconciled in a second phase, after every
-    /// resource they may reference exists. This is how reference cycles
-    /// (security groups naming each other) are broken: the group is created
-    /// empty first, its rules second.
+    /// resource they may reference exists (see [`KindRules::content_fields`]).
     pub fn content_fields(self) -> &'static [&'static str] {
-        match self {
-            Kind::SecurityGroup => &["ingress", "egress"],
-            Kind::RouteTable => &["routes", "associations"],
-            Kind::NetworkAcl => &["entries", "associations"],
-            // IAM checks that trusted principals exist: roles trusting each
-            // other get their trust policies once both exist.
-            Kind::IamRole => &["trust_policy", "trusted_roles"],
-            // A bucket policy names principals that must exist, logging may
-            // target the bucket itself, and objects go in once the bucket's
-            // encryption and versioning are set.
-            Kind::Bucket => &["policy", "logging", "notifications", "objects"],
-            _ => &[],
-        }
+        self.rules().content_fields()
     }
 
     pub fn has_contents(self) -> bool {
@@ -503,15 +519,28 @@ impl fmt::Display for Kind {
     }
 }
 
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Kind::parse(&s).ok_or_else(|| serde::de::Error::unknown_variant(&s, &[]))
+    }
+}
+
 /// True when `name` may appear in `[scope] include/exclude`.
 pub fn is_scope_name(name: &str) -> bool {
     resolve_scope_name(name).is_some()
 }
 
-/// Every name `[scope]` accepts, for error messages.
+/// Every name `[scope]` accepts, for error messages: the groups, then the
+/// migrated kinds.
 pub fn scope_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = GROUPS.iter().map(|(g, _)| *g).collect();
-    names.insert(2, "ec2");
+    let mut names: Vec<&'static str> = GROUP_NAMES.to_vec();
     for k in SUPPORTED {
         if !names.contains(&k.as_str()) {
             names.push(k.as_str());
@@ -521,11 +550,14 @@ pub fn scope_names() -> Vec<&'static str> {
 }
 
 pub fn resolve_scope_name(name: &str) -> Option<Vec<Kind>> {
-    if name == "ec2" {
-        return Some(ec2_group());
-    }
-    if let Some((_, kinds)) = GROUPS.iter().find(|(g, _)| *g == name) {
-        return Some(kinds.to_vec());
+    if GROUP_NAMES.contains(&name) {
+        return Some(
+            KINDS
+                .iter()
+                .filter(|d| d.migrated && d.groups.contains(&name))
+                .map(|d| d.kind)
+                .collect(),
+        );
     }
     Kind::parse(name)
         .filter(|k| k.is_supported())
@@ -570,8 +602,82 @@ mod tests {
     }
 
     #[test]
+    fn the_table_is_in_kind_order_and_its_groups_are_known() {
+        for (i, d) in KINDS.iter().enumerate() {
+            assert_eq!(d.kind as usize, i, "{} is out of order", d.name);
+            for g in d.groups {
+                assert!(GROUP_NAMES.contains(g), "{}: unknown group {g}", d.name);
+            }
+            assert!(!d.mapped_only || d.migrated, "{}", d.name);
+        }
+        assert!(SUPPORTED.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(Kind::from_id("eipalloc-1"), Some(Kind::ElasticIp));
+        assert_eq!(Kind::from_id("i-0abc"), Some(Kind::Instance));
+        assert_eq!(Kind::from_id("lt-1"), Some(Kind::LaunchTemplate));
+    }
+
+    #[test]
+    fn derived_facts_are_those_of_the_table() {
+        let with = |f: fn(Kind) -> bool| -> Vec<Kind> {
+            KINDS.iter().map(|d| d.kind).filter(|k| f(*k)).collect()
+        };
+        use Kind::*;
+        assert_eq!(
+            with(Kind::keeps_name),
+            vec![
+                IamPolicy,
+                IamRole,
+                IamInstanceProfile,
+                IamGroup,
+                IamUser,
+                KeyPair,
+                LaunchConfiguration,
+                AutoScalingGroup,
+                MetricAlarm,
+                ServerCertificate,
+                ClassicLoadBalancer
+            ]
+        );
+        assert_eq!(
+            with(|k| !k.is_taggable()),
+            vec![IamGroup, LaunchConfiguration, ScalingPolicy]
+        );
+        assert_eq!(
+            with(Kind::is_mapped_only),
+            vec![Certificate, ServerCertificate]
+        );
+        assert_eq!(
+            with(Kind::has_contents),
+            vec![RouteTable, NetworkAcl, SecurityGroup, IamRole, Bucket]
+        );
+        assert_eq!(SUPPORTED.len(), 35);
+        assert_eq!(SUPPORTED.first(), Some(&DhcpOptions));
+        assert_eq!(SUPPORTED.last(), Some(&Bucket));
+        assert_eq!(
+            scope_names()[..12],
+            [
+                "vpc",
+                "network",
+                "ec2",
+                "iam",
+                "compute",
+                "kms",
+                "autoscaling",
+                "cloudwatch",
+                "elb",
+                "load_balancing",
+                "acm",
+                "s3"
+            ]
+        );
+        assert_eq!(Kind::Bucket.arn_type(), "bucket");
+        assert_eq!(Kind::AutoScalingGroup.as_str(), "autoscaling_group");
+        assert_eq!(Kind::ServerCertificate.service(), "iam");
+    }
+
+    #[test]
     fn names_round_trip() {
-        for k in ALL {
+        for k in KINDS.iter().map(|d| &d.kind) {
             assert_eq!(Kind::parse(k.as_str()), Some(*k));
             let json = serde_json::to_string(k).unwrap();
             assert_eq!(json, format!("\"{}\"", k.as_str()));

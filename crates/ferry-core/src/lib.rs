@@ -18,6 +18,7 @@ pub mod plan;
 pub mod render;
 pub mod resource;
 pub mod rewrite;
+pub mod rules;
 pub mod spec;
 pub mod translate;
 pub mod verify;

@@ -10,8 +10,8 @@ use crate::graph::{CycleError, Dag};
 use crate::kind::Kind;
 use crate::mapping::Mapping;
 use crate::resource::{refs_by_phase, Key, Resource, SideInfo, Snapshot};
+use crate::rules::PlanCx;
 use crate::translate::Translator;
-use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -122,20 +122,24 @@ pub struct PlanInput<'a> {
     pub _marker: std::marker::PhantomData<&'a ()>,
 }
 
-/// The destination name of every source bucket in `source`, by `[naming]`;
-/// an error says why a name cannot be made.
-pub fn bucket_names(
+/// The destination names decided at plan time, by source ID, for the kinds
+/// whose names are global but not kept (S3 buckets, by `[naming]`); an
+/// error says why a name cannot be made.
+pub fn planned_names(
     source: &Snapshot,
     dest: &SideInfo,
     naming: &NamingConfig,
 ) -> BTreeMap<String, Result<String, String>> {
     source
-        .of_kind(Kind::Bucket)
-        .map(|b| {
-            (
-                b.key.id.clone(),
-                crate::naming::bucket_name(naming, &b.key.id, &source.side, dest),
-            )
+        .resources
+        .iter()
+        .filter_map(|r| {
+            let name = r
+                .key
+                .kind
+                .rules()
+                .planned_name(r, &source.side, dest, naming)?;
+            Some((r.key.id.clone(), name))
         })
         .collect()
 }
@@ -193,6 +197,15 @@ impl Plan {
         }
     }
 
+    /// The name decided at plan time for the destination resource of `key`
+    /// ([`crate::rules::KindRules::planned_name`]), if its kind has one.
+    pub fn dest_name(&self, key: &Key) -> Option<&str> {
+        if !key.kind.rules().named_at_plan() {
+            return None;
+        }
+        self.buckets.get(&key.id).map(String::as_str)
+    }
+
     /// The execution graph of the items apply runs.
     pub fn graph(&self) -> Result<Dag<Node>, CycleError> {
         let executing: HashMap<&Key, &PlanItem> = self
@@ -237,16 +250,11 @@ impl Plan {
                         },
                         contents.clone(),
                     ));
-                    // Logging to another bucket needs that bucket's policy
-                    // (which lets the logging service write) first: it is
-                    // set in its contents phase. Two buckets logging to each
-                    // other keep the plain order.
-                    let target_logs_back = executing[d].resource.spec["logging"]["target"]["$ref"]
-                        == format!("{}", item.key);
-                    if item.key.kind == Kind::Bucket
-                        && d.kind == Kind::Bucket
-                        && d != &item.key
-                        && !target_logs_back
+                    if item
+                        .key
+                        .kind
+                        .rules()
+                        .contents_after_contents(item, executing[d])
                     {
                         edges.push((
                             Node {
@@ -265,7 +273,7 @@ impl Plan {
 
 /// Builds the plan. Pure: the same inputs give the same plan.
 pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
-    let names = bucket_names(source, &dest.side, &input.naming);
+    let names = planned_names(source, &dest.side, &input.naming);
     let buckets: BTreeMap<String, String> = names
         .iter()
         .filter_map(|(s, d)| d.as_ref().ok().map(|d| (s.clone(), d.clone())))
@@ -286,6 +294,15 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
     // Destination IDs known before apply: mapped or found by tag. Used to
     // translate specs of mapped resources for the up-to-date check.
     let mut known = input.mapping.clone();
+    let no_claims = BTreeSet::new();
+    let notes_cx = PlanCx {
+        source,
+        dest,
+        input,
+        known: &input.mapping,
+        claimed: &no_claims,
+        names: &names,
+    };
     let mut items: Vec<PlanItem> = vec![];
     let mut in_source: BTreeSet<&Key> = BTreeSet::new();
 
@@ -349,7 +366,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
             known.insert(r.key.clone(), found.key.id.clone());
         } else if r.default {
             item.action = Action::Adopt;
-            item.reason = default_reason(r);
+            item.reason = r.key.kind.rules().default_reason();
             let t = Translator {
                 mapping: &known,
                 ..translator.clone()
@@ -361,11 +378,9 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         } else {
             item.reason = "not in the destination".into();
         }
-        compute_options(&mut item, input);
-        if r.key.kind == Kind::Bucket {
-            item.notes.extend(bucket_notes(r, &names, &input.s3));
-        }
-        item.notes.extend(notes_for(r));
+        let rules = r.key.kind.rules();
+        rules.apply_options(&mut item, input);
+        item.notes.extend(rules.notes(r, &notes_cx));
         item.notes.extend(r.notes.iter().cloned());
         item.notes.extend(translator.findings(&r.spec));
         items.push(item);
@@ -391,25 +406,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         if item.resource.tags != current.tags && !item.resource.default {
             differences.push("tags".into());
         }
-        if item.key.kind == Kind::Bucket {
-            // Objects are not a compared field (SSE-KMS ETags differ between
-            // copies): equal listings (keys, sizes, ETags) mean nothing to copy.
-            let summary = |spec: &serde_json::Value| -> crate::spec::s3::ObjectSummary {
-                serde_json::from_value(spec["objects"].clone()).unwrap_or_default()
-            };
-            let (a, b) = (summary(&item.resource.spec), summary(&current.spec));
-            let kms = [&item.resource.spec, &current.spec].iter().any(|s| {
-                s["encryption"]["algorithm"]
-                    .as_str()
-                    .is_some_and(|a| a.starts_with("aws:kms"))
-            });
-            if !a.synced_to(&b, kms) {
-                differences.push(format!(
-                    "objects ({} in the source, {} in the destination; only missing or changed ones are copied)",
-                    a.count, b.count
-                ));
-            }
-        }
+        differences.extend(item.key.kind.rules().differences(&item.resource, current));
         differences.dedup();
         if item.action == Action::Update {
             if differences.is_empty() && t.is_complete() {
@@ -430,6 +427,7 @@ pub fn build(source: &Snapshot, dest: &Snapshot, input: &PlanInput) -> Plan {
         &source_keys,
         &known,
         input,
+        &names,
     );
     Plan {
         format: PLAN_FORMAT,
@@ -460,8 +458,8 @@ pub fn find_default<'d>(dest: &'d Snapshot, r: &Resource, t: &Translator) -> Opt
     }
     // Only the fields that place a default are translated: its contents may
     // name resources that do not exist yet.
-    const PLACING: [&str; 2] = ["vpc", "availability_zone"];
-    let placing: serde_json::Map<String, serde_json::Value> = PLACING
+    let placing_fields = r.key.kind.rules().placing_fields();
+    let placing: serde_json::Map<String, serde_json::Value> = placing_fields
         .iter()
         .filter_map(|f| r.spec.get(*f).map(|v| (f.to_string(), v.clone())))
         .collect();
@@ -472,220 +470,14 @@ pub fn find_default<'d>(dest: &'d Snapshot, r: &Resource, t: &Translator) -> Opt
     dest.of_kind(r.key.kind)
         .filter(|d| d.default)
         .find(|d| {
-            PLACING
+            placing_fields
                 .iter()
                 .all(|f| want.value.get(f).is_none() || want.value.get(f) == d.spec.get(f))
         })
         .map(|d| d.key.id.as_str())
 }
 
-/// Why a bucket cannot be created under its `[naming]` name, if it cannot.
-fn bucket_name_problems(
-    r: &Resource,
-    source: &SideInfo,
-    dest: &Snapshot,
-    input: &PlanInput,
-    claimed: &BTreeSet<String>,
-) -> Vec<String> {
-    let name = match crate::naming::bucket_name(&input.naming, &r.key.id, source, &dest.side) {
-        Ok(n) => n,
-        Err(e) => return vec![e],
-    };
-    let hint = "bucket names are global: choose another with [naming.buckets] or the [naming] bucket template";
-    if let Some(theirs) = dest.get(&Key::new(Kind::Bucket, &name)) {
-        if !claimed.contains(&name) {
-            return vec![format!(
-                "destination bucket name {name:?} already exists in the destination account{}; {hint}",
-                theirs
-                    .ferry_source
-                    .as_deref()
-                    .map(|s| format!(" (made by ferry for {s})"))
-                    .unwrap_or_default()
-            )];
-        }
-    } else if let Some(by) = input.taken_buckets.get(&name) {
-        return vec![format!(
-            "destination bucket name {name:?} is taken by {by}; {hint}"
-        )];
-    }
-    vec![]
-}
-
-fn default_reason(r: &Resource) -> String {
-    let what = match r.key.kind {
-        Kind::Vpc => "the destination's default VPC",
-        Kind::Subnet => "the destination's default subnet in the mapped zone",
-        Kind::RouteTable => "the main route table of the mapped VPC",
-        Kind::NetworkAcl => "the default network ACL of the mapped VPC",
-        Kind::SecurityGroup => "the default security group of the mapped VPC",
-        Kind::InternetGateway => "the internet gateway of the destination's default VPC",
-        Kind::Certificate | Kind::ServerCertificate => {
-            return "mapped to the destination's certificate for the same names (private keys never move)".into()
-        }
-        _ => "the destination's default",
-    };
-    format!("AWS default: mapped to {what}, contents reconciled")
-}
-
-/// What the plan says about a bucket: its destination name, its objects, and
-/// whether it is large enough for S3 Batch Operations.
-fn bucket_notes(
-    r: &Resource,
-    names: &BTreeMap<String, Result<String, String>>,
-    s3: &S3Config,
-) -> Vec<String> {
-    let mut notes = vec![];
-    if let Some(Ok(name)) = names.get(&r.key.id) {
-        if name != &r.key.id {
-            notes.push(format!("destination bucket name: {name}"));
-        }
-    }
-    let spec: crate::spec::s3::BucketSpec =
-        serde_json::from_value(r.spec.clone()).unwrap_or_default();
-    let o = &spec.objects;
-    notes.push(format!("objects: {}", o.describe()));
-    if o.count >= s3.batch_objects || o.bytes >= s3.batch_bytes {
-        notes.push(if s3.batch {
-            "copied with S3 Batch Operations ([s3] batch = true): ferry writes a manifest, creates the copy job and its role, and tracks the job".to_string()
-        } else {
-            format!(
-                "at or above [s3] batch_objects ({}) or batch_bytes ({}): set [s3] batch = true to copy it with S3 Batch Operations instead of from this machine",
-                crate::spec::s3::thousands(s3.batch_objects),
-                crate::spec::s3::human_bytes(s3.batch_bytes)
-            )
-        });
-    }
-    if spec.object_lock.as_ref().is_some_and(|l| l.enabled) {
-        notes.push("Object Lock: the destination bucket is created with Object Lock enabled; retention of copied objects starts anew".into());
-    }
-    if spec.notifications.is_some() {
-        notes.push("event notifications: topic, queue and function ARNs are rewritten to the destination account and region; ferry does not migrate those targets, so they must exist there".into());
-    }
-    if spec.versioning != "disabled" && s3.versions == crate::config::VersionsMode::Current {
-        notes.push("versioned: only current versions are copied ([s3] versions = \"all\" copies every version)".into());
-    }
-    notes
-}
-
-/// Applies `[compute]` to the resources it concerns, and says so in the plan.
-fn compute_options(item: &mut PlanItem, input: &PlanInput) {
-    let spec = &mut item.resource.spec;
-    match item.key.kind {
-        Kind::Image if spec["from_instance"].is_string() => {
-            spec["no_reboot"] = serde_json::Value::Bool(input.no_reboot);
-            item.notes.push(if input.no_reboot {
-                "made without rebooting the instance ([compute] no_reboot = true): the file system may not be consistent".into()
-            } else {
-                "made by rebooting the instance for a consistent file system ([compute] no_reboot = false)".into()
-            });
-        }
-        Kind::Instance => {
-            if input.keep_private_ips {
-                if let Some(ip) = spec["private_ip"].as_str() {
-                    item.notes.push(format!(
-                        "keeps its private IP {ip} ([compute] keep_private_ips)"
-                    ));
-                }
-            } else if let Some(m) = spec.as_object_mut() {
-                m.remove("private_ip");
-            }
-        }
-        _ => {}
-    }
-}
-
-fn notes_for(r: &Resource) -> Vec<String> {
-    match r.key.kind {
-        Kind::ElasticIp => vec![
-            "addresses cannot move between accounts: the destination gets a new public IP".into(),
-        ],
-        Kind::Vpc if r.spec["amazon_ipv6"] == true => {
-            vec!["the Amazon-provided IPv6 block differs in the destination".into()]
-        }
-        _ => vec![],
-    }
-}
-
-fn cidrs_of(r: &Resource) -> Vec<Ipv4Net> {
-    let mut out = vec![];
-    if let Some(c) = r.spec["cidr_block"].as_str().and_then(|c| c.parse().ok()) {
-        out.push(c);
-    }
-    if let Some(a) = r.spec["secondary_cidr_blocks"].as_array() {
-        out.extend(a.iter().filter_map(|c| c.as_str()?.parse::<Ipv4Net>().ok()));
-    }
-    out
-}
-
-fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
-}
-
-/// What stops a compute resource from being copied.
-fn compute_problems(item: &PlanItem, dest: &Snapshot, claimed: &BTreeSet<String>) -> Vec<String> {
-    let r = &item.resource;
-    let mut out = vec![];
-    if r.key.kind != Kind::Image {
-        return out;
-    }
-    if let Some(codes) = r.spec["product_codes"].as_array().filter(|c| !c.is_empty()) {
-        let codes: Vec<&str> = codes.iter().filter_map(|c| c.as_str()).collect();
-        out.push(format!(
-            "marketplace image (product codes {}): AWS does not copy it to another account; rebuild it in the destination from its Marketplace listing",
-            codes.join(", ")
-        ));
-    }
-    if item.action == Action::Create {
-        let name = r.spec["name"].as_str().unwrap_or_default();
-        if let Some(other) = dest
-            .of_kind(Kind::Image)
-            .find(|d| d.spec["name"] == name && !claimed.contains(&d.key.id))
-        {
-            out.push(format!(
-                "image name {name:?} is already taken in the destination by {}",
-                other.key.id
-            ));
-        }
-    }
-    out
-}
-
-/// Why a certificate has no counterpart, and what to do about it.
-fn missing_certificate(r: &Resource, dest: &Snapshot) -> String {
-    let names = match (r.spec["domain_name"].as_str(), r.spec["name"].as_str()) {
-        (Some(d), _) => {
-            let alt: Vec<&str> = r.spec["subject_alternative_names"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str())
-                        .filter(|v| *v != d)
-                        .collect()
-                })
-                .unwrap_or_default();
-            if alt.is_empty() {
-                format!("for {d}")
-            } else {
-                format!("for {d} (also {})", alt.join(", "))
-            }
-        }
-        (None, Some(n)) => format!("named {n}"),
-        _ => String::new(),
-    };
-    let (store, place) = if r.key.kind == Kind::Certificate {
-        (
-            "request or import one in ACM",
-            format!(" in {}", dest.side.region),
-        )
-    } else {
-        ("upload one to IAM", String::new())
-    };
-    format!(
-        "the destination account {}{place} has no certificate {names}: ferry never moves private keys; {store} with the same names and plan again, or pass --skip-conflicts to leave out what serves it",
-        dest.side.account
-    )
-}
-
+#[allow(clippy::too_many_arguments)]
 fn detect_conflicts(
     items: &mut [PlanItem],
     source: &Snapshot,
@@ -694,10 +486,20 @@ fn detect_conflicts(
     source_keys: &BTreeSet<Key>,
     known: &Mapping,
     input: &PlanInput,
+    names: &BTreeMap<String, Result<String, String>>,
 ) {
     let claimed: BTreeSet<&str> = known.iter().map(|(_, d)| d).collect();
     let claimed: BTreeSet<String> = claimed.into_iter().map(String::from).collect();
-    // A certificate nothing in scope serves needs no counterpart.
+    let cx = PlanCx {
+        source,
+        dest,
+        input,
+        known,
+        claimed: &claimed,
+        names,
+    };
+    // A mapped-only resource (a certificate) nothing in scope uses needs no
+    // counterpart.
     let used: BTreeSet<Key> = items
         .iter()
         .filter(|i| i.action.executes())
@@ -720,11 +522,11 @@ fn detect_conflicts(
             } else if !source_keys.contains(d) && !known.contains(d) {
                 let why = if source.get(d).is_some() {
                     "out of scope"
-                } else if d.kind == Kind::KeyPair {
-                    // Deleted after launch: EC2 has no public key to import.
-                    "not in the source account, so no public key is available to import (ferry never handles private keys); import the public key in the destination and drop the instance from [scope], or relaunch it with another key"
                 } else {
-                    "not in the source estate"
+                    d.kind
+                        .rules()
+                        .absent_reference()
+                        .unwrap_or("not in the source estate")
                 };
                 problems.push(format!("references {d}, which is {why}"));
             }
@@ -741,97 +543,22 @@ fn detect_conflicts(
             continue;
         }
         problems.extend(t.problems.iter().cloned());
-        problems.extend(compute_problems(item, dest, &claimed));
-        if item.action == Action::Create {
-            match r.key.kind {
-                Kind::Vpc => {
-                    for mine in cidrs_of(r) {
-                        for other in dest
-                            .of_kind(Kind::Vpc)
-                            .filter(|v| !claimed.contains(&v.key.id))
-                        {
-                            if let Some(theirs) =
-                                cidrs_of(other).into_iter().find(|c| overlaps(&mine, c))
-                            {
-                                problems.push(format!(
-                                    "CIDR {mine} overlaps {theirs} of {}{} in the destination",
-                                    other.key.id,
-                                    other
-                                        .name
-                                        .as_deref()
-                                        .map(|n| format!(" ({n})"))
-                                        .unwrap_or_default()
-                                ));
-                            }
-                        }
-                    }
-                }
-                k if k.keeps_name() => {
-                    // Global names are kept: one taken by something ferry did
-                    // not make for this source is a conflict, never adopted.
-                    if let Some(theirs) = dest.get(&r.key) {
-                        problems.push(format!(
-                            "name {:?} is already taken in the destination account{}",
-                            r.key.id,
-                            theirs
-                                .ferry_source
-                                .as_deref()
-                                .map(|s| format!(" (by ferry, for {s})"))
-                                .unwrap_or_default()
-                        ));
-                    }
-                }
-                Kind::Bucket => {
-                    problems.extend(bucket_name_problems(r, &source.side, dest, input, &claimed))
-                }
-                Kind::SecurityGroup => {
-                    // A name is only taken inside an existing destination VPC.
-                    let vpc_src = r.spec["vpc"]["$ref"].as_str().and_then(Key::parse);
-                    if let Some(dvpc) = vpc_src.as_ref().and_then(|k| known.get(k)) {
-                        let name = r.spec["group_name"].as_str().unwrap_or("");
-                        if let Some(g) = dest.of_kind(Kind::SecurityGroup).find(|g| {
-                            g.spec["group_name"] == name
-                                && g.spec["vpc"]["$ref"] == format!("vpc/{dvpc}")
-                                && !claimed.contains(&g.key.id)
-                        }) {
-                            problems.push(format!(
-                                "group name {name:?} is already taken in {dvpc} by {}",
-                                g.key.id
-                            ));
-                        }
-                    }
-                }
-                k if k.unique_name_field().is_some() => {
-                    // Names unique per account and region, IDs that differ.
-                    let field = k.unique_name_field().unwrap_or("name");
-                    let name = r.spec[field].as_str().unwrap_or("");
-                    if let Some(t) = dest
-                        .of_kind(k)
-                        .find(|t| t.spec[field] == name && !claimed.contains(&t.key.id))
-                    {
-                        problems.push(format!(
-                            "{} name {name:?} is already taken in the destination by {}",
-                            k.as_str().replace('_', " "),
-                            t.key.id
-                        ));
-                    }
-                }
-                _ => {}
+        if item.action == Action::Create && r.key.kind.keeps_name() {
+            // Kept names: one taken by something ferry did not make for this
+            // source is a conflict, never adopted.
+            if let Some(theirs) = dest.get(&r.key) {
+                problems.push(format!(
+                    "name {:?} is already taken in the destination account{}",
+                    r.key.id,
+                    theirs
+                        .ferry_source
+                        .as_deref()
+                        .map(|s| format!(" (by ferry, for {s})"))
+                        .unwrap_or_default()
+                ));
             }
         }
-        if item.resource.default
-            && item.key.kind == Kind::Vpc
-            && item.dest_id.is_none()
-            && !dest.of_kind(Kind::Vpc).any(|v| v.default)
-        {
-            problems.push(
-                "the destination region has no default VPC to map the source's default VPC to"
-                    .into(),
-            );
-        }
-        if item.key.kind.is_mapped_only() && item.dest_id.is_none() {
-            problems.push(missing_certificate(r, dest));
-        }
+        problems.extend(r.key.kind.rules().conflicts(item, &cx));
         if !problems.is_empty() {
             item.action = Action::Conflict;
             item.reason = problems.join("; ");

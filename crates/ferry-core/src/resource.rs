@@ -169,9 +169,8 @@ impl SideInfo {
         if key.id.starts_with("arn:") {
             return key.id.clone();
         }
-        // Bucket names are global: no region or account in their ARN.
-        if key.kind == Kind::Bucket {
-            return format!("arn:{}:s3:::{}", self.partition, key.id);
+        if let Some(arn) = key.kind.rules().arn(&self.partition, &key.id) {
+            return arn;
         }
         let region = if key.kind.is_global() {
             ""

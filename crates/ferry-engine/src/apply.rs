@@ -438,30 +438,23 @@ fn desired(
         tags,
         manage_tags: !item.resource.default,
         source_id: item.key.id.clone(),
-        dest_name: ex
-            .plan
-            .buckets
-            .get(&item.key.id)
-            .filter(|_| item.key.kind == Kind::Bucket)
-            .cloned(),
+        dest_name: ex.plan.dest_name(&item.key).map(String::from),
         copy: Some(crate::temporaries::copy_cx(&ex.cx, ex.run)),
     })
 }
 
 /// Whether a default's previous contents must be kept for rollback: yes,
-/// unless it belongs to a VPC ferry made (rollback deletes that whole VPC),
-/// or it is of a kind ferry never changes (certificates).
+/// unless it is placed in a resource ferry made (a route table in a VPC
+/// ferry made: rollback deletes that whole VPC), or it is of a kind ferry
+/// never changes (certificates).
 fn keeps_prior(ex: &Exec, item: &PlanItem) -> bool {
     if !item.resource.default || item.key.kind.is_mapped_only() {
         return false;
     }
-    let Some(vpc) = item.resource.spec["vpc"]["$ref"]
-        .as_str()
-        .and_then(Key::parse)
-    else {
-        return true;
-    };
-    !matches!(ex.cx.state.map_get(&vpc.to_string()), Ok(Some(m)) if m.origin != "default")
+    // Placed in a resource ferry made (a VPC): rollback deletes all of it.
+    !ferry_core::rules::placed_in(&item.resource).iter().any(
+        |p| matches!(ex.cx.state.map_get(&p.to_string()), Ok(Some(m)) if m.origin != "default"),
+    )
 }
 
 async fn converge(

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod failpoint;
 pub mod notify;
+pub mod objects;
 pub mod planning;
 pub mod rollback;
 pub mod run;

@@ -48,7 +48,7 @@ async fn taken_buckets(
     source: &Snapshot,
     dest: &Snapshot,
 ) -> Result<BTreeMap<String, String>> {
-    let names = plan::bucket_names(source, &dest.side, &cx.config.naming);
+    let names = plan::planned_names(source, &dest.side, &cx.config.naming);
     let unseen: Vec<&str> = names
         .values()
         .filter_map(|n| n.as_ref().ok())

@@ -20,8 +20,11 @@ pub struct VpcSpec {
     /// Secondary IPv4 blocks, sorted.
     #[serde(default)]
     pub secondary_cidr_blocks: Vec<String>,
+    #[serde(default)]
     pub instance_tenancy: String,
+    #[serde(default)]
     pub enable_dns_support: bool,
+    #[serde(default)]
     pub enable_dns_hostnames: bool,
     /// `None`: the region's default DHCP options.
     #[serde(default)]
