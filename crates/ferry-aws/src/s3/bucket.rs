@@ -28,8 +28,7 @@
 //! - A bucket whose configuration cannot be read is listed and skipped with
 //!   the reason, so one unreadable bucket does not stop discovery.
 
-use crate::autoscaling::{tag_changes, tag_lines};
-use crate::ec2::parse;
+use crate::adapter::{gone_ok, parse, tags};
 use crate::ratelimit::Class;
 use crate::s3::objects::{self, SyncOptions};
 use crate::s3::policy;
@@ -1034,17 +1033,16 @@ async fn converge_config(cx: &Side, id: &str, want: &Desired) -> Result<Vec<Stri
             .iter()
             .find(|(k, _)| k == TAG_SOURCE)
             .map(|(_, v)| v.as_str());
-        let (set, remove) = tag_changes(want, &user, source);
+        let diff = tags::changes(want, &user, source);
         let run_missing =
             want.tags.contains_key(TAG_RUN) && !have.tags.iter().any(|(k, _)| k == TAG_RUN);
-        if !set.is_empty() || !remove.is_empty() || run_missing {
+        if !diff.is_empty() || run_missing {
             put_tags(cx, id, &full_tags(want, &have.tags)).await?;
-            let mut set: Vec<&String> = set.keys().collect();
-            let run = TAG_RUN.to_string();
+            let mut set = diff.set_keys();
             if run_missing {
-                set.push(&run);
+                set.push(TAG_RUN);
             }
-            lines.extend(tag_lines(&set, &remove));
+            lines.extend(tags::lines(&set, &diff.remove));
         }
     }
     Ok(lines)
@@ -1266,7 +1264,7 @@ async fn empty(cx: &Side, name: &str) -> Result<()> {
                 .await
                 .map(|_| ())
                 .map_err(|e| cx.err("AbortMultipartUpload", e));
-            crate::ec2::gone_ok(r)?;
+            gone_ok(r)?;
         }
     }
 }
