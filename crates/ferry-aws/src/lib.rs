@@ -4,6 +4,7 @@
 //! one line there.
 
 pub mod acm;
+pub mod adapter;
 pub mod autoscaling;
 pub mod cloudwatch;
 pub mod ec2;

@@ -17,6 +17,7 @@
 //! it). User tags are read for the plan's display; ferry never tags a
 //! certificate.
 
+use crate::adapter::page_size;
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -46,7 +47,7 @@ async fn list_arns(cx: &Side) -> Result<Vec<String>> {
         .list_certificates()
         .set_certificate_statuses(Some(statuses))
         .includes(keys)
-        .set_max_items(crate::ec2::page_size(true))
+        .set_max_items(page_size(true))
         .into_paginator()
         .send();
     let mut out = vec![];

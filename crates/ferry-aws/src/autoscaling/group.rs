@@ -12,8 +12,8 @@
 //! and converge attaches and detaches to match. Groups with a mixed
 //! instances policy or a placement group are skipped with a reason.
 
-use super::{arn_of, arn_ref, gone_ok, is_missing, page_size, text};
-use crate::ec2::{parse, wait_for};
+use super::{arn_of, arn_ref, is_missing, missing_ok};
+use crate::adapter::{capped_page_size, parse, reference, text, wait_for};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -23,7 +23,7 @@ use aws_sdk_autoscaling::types::{
 };
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
-use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
+use ferry_core::resource::TAG_SOURCE;
 use ferry_core::spec::autoscaling::{
     ArnRef, AutoScalingGroupSpec, LaunchTemplateUse, LifecycleHookSpec, ScheduledActionSpec, Zone,
 };
@@ -72,7 +72,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<Raw>> {
             .describe_auto_scaling_groups()
             .set_auto_scaling_group_names(names)
             .set_filters(filters)
-            .set_max_records(page_size(100))
+            .set_max_records(capped_page_size(100))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -113,7 +113,7 @@ async fn scheduled(cx: &Side, group: &str) -> Result<Vec<ScheduledUpdateGroupAct
     let mut pages = client
         .describe_scheduled_actions()
         .auto_scaling_group_name(group)
-        .set_max_records(page_size(100))
+        .set_max_records(capped_page_size(100))
         .into_paginator()
         .send();
     let mut out = vec![];
@@ -262,10 +262,7 @@ fn to_spec(
         .map(String::from);
     let spec = AutoScalingGroupSpec {
         launch_template,
-        launch_configuration: crate::ec2::reference(
-            Kind::LaunchConfiguration,
-            g.launch_configuration_name(),
-        ),
+        launch_configuration: reference(Kind::LaunchConfiguration, g.launch_configuration_name()),
         min_size: g.min_size().unwrap_or(0),
         max_size: g.max_size().unwrap_or(0),
         desired_capacity: g.desired_capacity().unwrap_or(0),
@@ -478,6 +475,16 @@ async fn converge_settings(
     Ok(vec![format!("updated: {}", fields.join(", "))])
 }
 
+/// A tag's value as the group's tags are compared: with its flag.
+fn flagged(value: Option<&str>, propagate: Option<bool>) -> (String, bool) {
+    (
+        value.unwrap_or_default().to_string(),
+        propagate.unwrap_or(false),
+    )
+}
+
+/// Brings the group's tags to `want`'s (the rule: [`crate::adapter::tags`]);
+/// a tag's value is compared with its propagate-at-launch flag.
 async fn converge_tags(
     cx: &Side,
     id: &str,
@@ -488,76 +495,55 @@ async fn converge_tags(
     if !want.manage_tags {
         return Ok(vec![]);
     }
-    let have: BTreeMap<&str, (&str, bool)> = raw
+    let have: BTreeMap<String, (String, bool)> = raw
         .tags()
         .iter()
         .filter_map(|t| {
             Some((
-                t.key()?,
-                (
-                    t.value().unwrap_or_default(),
-                    t.propagate_at_launch().unwrap_or(false),
-                ),
+                t.key()?.to_string(),
+                flagged(t.value(), t.propagate_at_launch()),
             ))
         })
         .collect();
-    let wanted: BTreeMap<String, String> = want
-        .tags
+    let wanted: BTreeMap<String, (String, bool)> = tags(id, &want.tags, &s.propagate_at_launch)
         .iter()
-        .filter(|(k, _)| k.as_str() != TAG_RUN)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let set: Vec<Tag> = tags(id, &wanted, &s.propagate_at_launch)
-        .into_iter()
-        .filter(|t| {
-            let now = have.get(t.key().unwrap_or_default());
-            now != Some(&(
-                t.value().unwrap_or_default(),
-                t.propagate_at_launch().unwrap_or(false),
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                flagged(t.value(), t.propagate_at_launch()),
             ))
         })
         .collect();
-    let remove: Vec<String> = have
-        .keys()
-        .filter(|k| !k.starts_with("ferry:") && !k.starts_with("aws:"))
-        .filter(|k| !want.tags.contains_key(**k))
-        .map(|k| k.to_string())
-        .collect();
-    let set_keys: Vec<String> = set
-        .iter()
-        .filter_map(|t| t.key().map(String::from))
-        .collect();
+    let diff = crate::adapter::tags::diff(&wanted, &have);
     let client = cx.autoscaling(Class::AutoScalingMutate).await;
-    if !set.is_empty() {
-        client
-            .create_or_update_tags()
-            .set_tags(Some(set))
-            .send()
-            .await
-            .map_err(|e| cx.err("CreateOrUpdateTags", e))?;
-    }
-    if !remove.is_empty() {
-        let gone = remove
-            .iter()
-            .map(|k| {
+    crate::adapter::tags::send(
+        &diff,
+        |set| async move {
+            let values = set.into_iter().map(|(k, (v, _))| (k, v)).collect();
+            client
+                .create_or_update_tags()
+                .set_tags(Some(tags(id, &values, &s.propagate_at_launch)))
+                .send()
+                .await
+                .map_err(|e| cx.err("CreateOrUpdateTags", e))
+        },
+        |keys| async move {
+            let gone = keys.iter().map(|k| {
                 Tag::builder()
                     .resource_id(id)
                     .resource_type("auto-scaling-group")
                     .key(k)
                     .build()
-            })
-            .collect();
-        client
-            .delete_tags()
-            .set_tags(Some(gone))
-            .send()
-            .await
-            .map_err(|e| cx.err("DeleteTags", e))?;
-    }
-    Ok(super::tag_lines(
-        &set_keys.iter().collect::<Vec<_>>(),
-        &remove,
-    ))
+            });
+            client
+                .delete_tags()
+                .set_tags(Some(gone.collect()))
+                .send()
+                .await
+                .map_err(|e| cx.err("DeleteTags", e))
+        },
+    )
+    .await
 }
 
 async fn converge_hooks(
@@ -572,7 +558,7 @@ async fn converge_hooks(
         .iter()
         .filter(|h| !want.iter().any(|w| w.name == h.name))
     {
-        gone_ok(
+        missing_ok(
             client
                 .delete_lifecycle_hook()
                 .auto_scaling_group_name(id)
@@ -625,7 +611,7 @@ async fn converge_actions(
         .iter()
         .filter(|a| !want.iter().any(|w| w.name == a.name))
     {
-        gone_ok(
+        missing_ok(
             client
                 .delete_scheduled_action()
                 .auto_scaling_group_name(id)
@@ -881,7 +867,7 @@ impl KindAdapter for AutoScalingGroup {
             .await
             .map(|_| ())
             .map_err(|e| cx.err("DeleteAutoScalingGroup", e));
-        gone_ok(r)?;
+        missing_ok(r)?;
         let ids = Lookup::Ids(vec![id.to_string()]);
         wait_for(
             cx,

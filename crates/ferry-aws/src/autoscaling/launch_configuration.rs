@@ -9,9 +9,9 @@
 //! reference only when it does not back the image (the image's copy brings
 //! those along).
 
-use super::{gone_ok, id_in_source_arn, page_size, text};
+use super::{id_in_source_arn, missing_ok};
+use crate::adapter::{capped_page_size, one, parse, reference, text};
 use crate::ec2::image::{image_refs, resolve_image};
-use crate::ec2::{one, parse, reference};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -54,7 +54,7 @@ async fn list(cx: &Side, names: Option<Vec<String>>) -> Result<Vec<Raw>> {
         let mut pages = client
             .describe_launch_configurations()
             .set_launch_configuration_names(batch)
-            .set_max_records(page_size(100))
+            .set_max_records(capped_page_size(100))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -338,7 +338,7 @@ impl KindAdapter for LaunchConfiguration {
     /// In use by a group: `ResourceInUse`, which rollback retries after the
     /// group is gone.
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {
-        gone_ok(
+        missing_ok(
             cx.autoscaling(Class::AutoScalingMutate)
                 .await
                 .delete_launch_configuration()

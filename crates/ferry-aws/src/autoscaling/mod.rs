@@ -2,20 +2,19 @@
 //! file each, and what they share: how Auto Scaling says "not found" (a
 //! ValidationError, not a NotFound code), the names kept across accounts
 //! that `ferry:source` values stand for, scaling policy ARNs (alarms name
-//! policies by ARN, and a policy is deleted by group and name), ARNs of
-//! roles and topics in specs, and tag reconciliation for the kinds here and
-//! in CloudWatch.
+//! policies by ARN, and a policy is deleted by group and name), and ARNs of
+//! roles and topics in specs.
 
 pub mod group;
 pub mod launch_configuration;
 pub mod policy;
 
+use crate::adapter::{capped_page_size, ok_when};
 use crate::ratelimit::Class;
-use crate::{AwsError, Desired, Result, Side};
-use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
+use crate::{AwsError, Result, Side};
 use ferry_core::spec::autoscaling::ArnRef;
 use ferry_core::{Kind, Ref};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 /// Auto Scaling answers a missing group, configuration, policy or action
 /// with `ValidationError` ("AutoScalingGroup name not found - ..."), not a
@@ -37,12 +36,10 @@ pub fn is_missing(e: &AwsError) -> bool {
     }
 }
 
-/// Treats "already gone" as done (DESIGN invariant 6).
-pub fn gone_ok(r: Result<()>) -> Result<()> {
-    match r {
-        Err(e) if is_missing(&e) => Ok(()),
-        other => other,
-    }
+/// Treats "already gone", as Auto Scaling says it, as done (the toolkit's
+/// [`crate::adapter::gone_ok`] for this service).
+pub fn missing_ok(r: Result<()>) -> Result<()> {
+    ok_when(r, is_missing)
 }
 
 /// The source ID inside a `ferry:source` value (`arn:...:<arn type>/<id>`,
@@ -111,7 +108,7 @@ pub async fn group_instances(cx: &Side) -> Result<HashSet<String>> {
     let client = cx.autoscaling(Class::AutoScalingRead).await;
     let mut pages = client
         .describe_auto_scaling_groups()
-        .set_max_records(page_size(100))
+        .set_max_records(capped_page_size(100))
         .into_paginator()
         .send();
     let mut out = HashSet::new();
@@ -126,60 +123,6 @@ pub async fn group_instances(cx: &Side) -> Result<HashSet<String>> {
         }
     }
     Ok(out)
-}
-
-/// An optional string, with "" read as absent (AWS reports both).
-pub fn text(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.is_empty()).map(String::from)
-}
-
-/// MaxRecords for Auto Scaling and CloudWatch describes (1..=100; policies
-/// stop at 50).
-pub fn page_size(max: i32) -> Option<i32> {
-    crate::ec2::page_size(true).map(|n| n.min(max))
-}
-
-/// What to set and what to remove to bring `have` (user tags plus the
-/// `ferry:source` value read back) to `want`. `ferry:run` is set at
-/// creation only and `aws:*` and `ferry:*` are never removed.
-pub fn tag_changes(
-    want: &Desired,
-    have: &BTreeMap<String, String>,
-    have_source: Option<&str>,
-) -> (BTreeMap<String, String>, Vec<String>) {
-    if !want.manage_tags {
-        return (BTreeMap::new(), vec![]);
-    }
-    let mut current = have.clone();
-    if let Some(s) = have_source {
-        current.insert(TAG_SOURCE.into(), s.to_string());
-    }
-    let set = want
-        .tags
-        .iter()
-        .filter(|(k, v)| k.as_str() != TAG_RUN && current.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = current
-        .keys()
-        .filter(|k| !k.starts_with("ferry:") && !k.starts_with("aws:"))
-        .filter(|k| !want.tags.contains_key(*k))
-        .cloned()
-        .collect();
-    (set, remove)
-}
-
-/// The change lines for tags set and removed.
-pub fn tag_lines(set: &[&String], remove: &[String]) -> Vec<String> {
-    let mut out = vec![];
-    if !set.is_empty() {
-        let names: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
-        out.push(format!("tags set: {}", names.join(", ")));
-    }
-    if !remove.is_empty() {
-        out.push(format!("tags removed: {}", remove.join(", ")));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -261,29 +204,5 @@ mod tests {
         assert!(is_missing(&api("ResourceNotFound", "gone")));
         assert!(!is_missing(&api("ValidationError", "MaxSize is too small")));
         assert!(!is_missing(&api("ResourceInUse", "in use")));
-    }
-
-    #[test]
-    fn tags_reconcile_without_touching_ferry_or_aws_tags() {
-        let mut want_tags = BTreeMap::new();
-        want_tags.insert("team".to_string(), "web".to_string());
-        want_tags.insert(TAG_SOURCE.to_string(), "arn:src".to_string());
-        want_tags.insert(TAG_RUN.to_string(), "7".to_string());
-        let want = Desired {
-            spec: serde_json::Value::Null,
-            tags: want_tags,
-            manage_tags: true,
-            source_id: "web".into(),
-            dest_name: None,
-            copy: None,
-        };
-        let mut have = BTreeMap::new();
-        have.insert("team".to_string(), "old".to_string());
-        have.insert("stale".to_string(), "x".to_string());
-        let (set, remove) = tag_changes(&want, &have, Some("arn:src"));
-        assert_eq!(set.keys().collect::<Vec<_>>(), vec!["team"]);
-        assert_eq!(remove, vec!["stale".to_string()]);
-        let (set, _) = tag_changes(&want, &have, None);
-        assert!(set.contains_key(TAG_SOURCE) && !set.contains_key(TAG_RUN));
     }
 }

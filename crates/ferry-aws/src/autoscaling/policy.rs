@@ -10,8 +10,8 @@
 //! Predictive scaling policies and target tracking on metric math are
 //! skipped with a reason.
 
-use super::{gone_ok, id_in_source_arn, is_missing, page_size, policy_arn_parts, text};
-use crate::ec2::{one, parse};
+use super::{id_in_source_arn, is_missing, missing_ok, policy_arn_parts};
+use crate::adapter::{capped_page_size, one, parse, text};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -37,7 +37,7 @@ async fn list(cx: &Side, group: Option<&str>, name: Option<&str>) -> Result<Vec<
         .describe_policies()
         .set_auto_scaling_group_name(group.map(String::from))
         .set_policy_names(name.map(|n| vec![n.to_string()]))
-        .set_max_records(page_size(50))
+        .set_max_records(capped_page_size(50))
         .into_paginator()
         .send();
     let mut out = vec![];
@@ -318,7 +318,7 @@ impl KindAdapter for ScalingPolicy {
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {
         let (group, name) = policy_arn_parts(id)
             .ok_or_else(|| cx.invalid(format!("{id} is not a scaling policy ARN")))?;
-        gone_ok(
+        missing_ok(
             cx.autoscaling(Class::AutoScalingMutate)
                 .await
                 .delete_policy()

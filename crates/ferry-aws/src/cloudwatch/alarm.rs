@@ -13,8 +13,8 @@
 //! action, metric math alarms, and the alarms target tracking policies make
 //! for themselves are skipped with a reason.
 
-use crate::autoscaling::{gone_ok, id_in_source_arn, page_size, tag_changes, tag_lines, text};
-use crate::ec2::parse;
+use crate::adapter::{capped_page_size, parse, tags, text};
+use crate::autoscaling::{id_in_source_arn, missing_ok};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -47,7 +47,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<Raw>> {
         let mut pages = client
             .describe_alarms()
             .set_alarm_names(names)
-            .set_max_records(page_size(100))
+            .set_max_records(capped_page_size(100))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -299,32 +299,37 @@ impl KindAdapter for MetricAlarm {
             put(cx, id, &s, None).await?;
             changes.push(format!("updated: {}", fields.join(", ")));
         }
-        let (set, remove) = tag_changes(want, &have.tags, have.ferry_source.as_deref());
+        let diff = tags::changes_to(want, &have);
         let client = cx.cloudwatch(Class::CloudWatchMutate).await;
-        if !set.is_empty() {
-            client
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(cw_tags(&set)))
-                .send()
-                .await
-                .map_err(|e| cx.err("TagResource", e))?;
-        }
-        if !remove.is_empty() {
-            client
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-                .await
-                .map_err(|e| cx.err("UntagResource", e))?;
-        }
-        changes.extend(tag_lines(&set.keys().collect::<Vec<_>>(), &remove));
+        let arn = arn.as_str();
+        let lines = tags::send(
+            &diff,
+            |set| async move {
+                client
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(cw_tags(&set)))
+                    .send()
+                    .await
+                    .map_err(|e| cx.err("TagResource", e))
+            },
+            |keys| async move {
+                client
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .map_err(|e| cx.err("UntagResource", e))
+            },
+        )
+        .await?;
+        changes.extend(lines);
         Ok(changes)
     }
 
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {
-        gone_ok(
+        missing_ok(
             cx.cloudwatch(Class::CloudWatchMutate)
                 .await
                 .delete_alarms()

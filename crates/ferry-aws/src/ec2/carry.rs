@@ -7,6 +7,7 @@
 //! [`CopyCx`] before (or, when AWS names it only on creation, right after) it
 //! is made, so the engine can withdraw leftovers after a crash.
 
+use crate::adapter::wait_for;
 use crate::ratelimit::Class;
 use crate::transfer::{CopyCx, Temporary};
 use crate::{AwsError, Desired, Result, Side};
@@ -130,7 +131,7 @@ pub async fn image_snapshots(cx: &Side, image_id: &str) -> Result<Vec<String>> {
 
 /// Waits until an image is available (failed is an error).
 pub async fn wait_image(cx: &Side, image_id: &str) -> Result<()> {
-    super::wait_for(
+    wait_for(
         cx,
         format!("image {image_id} to become available"),
         COPY_WAIT,
@@ -162,7 +163,7 @@ pub async fn wait_image(cx: &Side, image_id: &str) -> Result<()> {
 
 /// Waits until a snapshot is completed.
 pub async fn wait_snapshot(cx: &Side, snapshot_id: &str) -> Result<()> {
-    super::wait_for(
+    wait_for(
         cx,
         format!("snapshot {snapshot_id} to complete"),
         COPY_WAIT,

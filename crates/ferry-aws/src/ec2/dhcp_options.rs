@@ -2,7 +2,8 @@
 //! that use it have no `dhcp_options` in their spec. The default domain name
 //! (`ec2.internal`, `<region>.compute.internal`) follows the region.
 
-use super::{filter, gone_ok, lookup_filters, parse, resource};
+use super::{filter, lookup_filters, resource};
+use crate::adapter::{gone_ok, page_size, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -19,7 +20,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Dhcp
     let mut pages = client
         .describe_dhcp_options()
         .set_filters(Some(lookup_filters(lookup, "dhcp-options-id")))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -1,7 +1,8 @@
 //! Elastic IPs (VPC domain). An address cannot move between accounts: the
 //! destination allocates a new one, and the plan says so.
 
-use super::{filter, gone_ok, lookup_filters, resource};
+use super::{filter, lookup_filters, resource};
+use crate::adapter::gone_ok;
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;

@@ -4,6 +4,7 @@
 //! Each standalone instance also gets an image made of it, keyed
 //! `image/<instance id>`, which its destination twin is launched from.
 
+use crate::adapter::{by_ids, parse};
 use crate::ratelimit::Class;
 use crate::transfer::CopyCx;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
@@ -160,7 +161,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Imag
     if ids.is_empty() {
         fetch(vec![]).await
     } else {
-        super::by_ids(&ids, fetch).await
+        by_ids(&ids, fetch).await
     }
 }
 
@@ -176,7 +177,7 @@ async fn encryption(
         .collect();
     let mut out = BTreeMap::new();
     for chunk in ids.chunks(100) {
-        let found = super::by_ids(chunk, |ids| async move {
+        let found = by_ids(chunk, |ids| async move {
             super::carry::snapshot_keys(cx, &ids).await
         })
         .await?;
@@ -373,7 +374,7 @@ impl KindAdapter for Image {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: ImageSpec = super::parse(cx, Kind::Image, &want.spec)?;
+        let s: ImageSpec = parse(cx, Kind::Image, &want.spec)?;
         let copy = super::carry::copy_of(cx, want)?;
         let src = &copy.source;
         let mut opened = super::carry::Opened::default();

@@ -4,7 +4,8 @@
 //! profile, user data, EBS optimisation, monitoring, metadata options and
 //! tags. Instances of a group are listed as skipped: the group launches its own.
 
-use super::{converge_tags, filter, lookup_filters, parse, resource};
+use super::{converge_tags, filter, lookup_filters, resource};
+use crate::adapter::{gone_ok, one, page_size, parse, reference, wait_for};
 use crate::ratelimit::Class;
 use crate::{AwsError, Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -33,7 +34,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Inst
         .await
         .describe_instances()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -114,7 +115,7 @@ fn spec_of(cx: &Side, i: &aws_sdk_ec2::types::Instance, user_data: Option<String
             .unwrap_or_default(),
         subnet: Ref::new(Kind::Subnet, i.subnet_id().unwrap_or_default()),
         security_groups: groups,
-        key_pair: super::reference(Kind::KeyPair, i.key_name()),
+        key_pair: reference(Kind::KeyPair, i.key_name()),
         instance_profile: i
             .iam_instance_profile()
             .and_then(|p| p.arn())
@@ -238,7 +239,7 @@ impl KindAdapter for Instance {
             return Ok(vec![]);
         }
         let s: InstanceSpec = parse(cx, Kind::Instance, &want.spec)?;
-        let have_r = super::one(self, cx, id).await?;
+        let have_r = one(self, cx, id).await?;
         let have: InstanceSpec = parse(cx, Kind::Instance, &have_r.spec)?;
         let mut changes = converge_tags(cx, id, want, &have_r).await?;
         if let Some(check) = s
@@ -288,8 +289,8 @@ impl KindAdapter for Instance {
             .await
             .map(|_| ())
             .map_err(|e| cx.err("TerminateInstances", e));
-        super::gone_ok(r)?;
-        super::wait_for(
+        gone_ok(r)?;
+        wait_for(
             cx,
             format!("instance {id} to terminate"),
             Duration::from_secs(15 * 60),

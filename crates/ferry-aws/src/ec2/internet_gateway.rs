@@ -1,7 +1,8 @@
 //! Internet gateways and their attachment. The gateway of the default VPC is
 //! an AWS default: mapped to the destination default VPC's gateway.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, reference, resource};
+use super::{converge_tags, filter, lookup_filters, resource};
+use crate::adapter::{gone_ok, one, page_size, parse, reference};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -17,7 +18,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Inte
     let mut pages = client
         .describe_internet_gateways()
         .set_filters(Some(lookup_filters(lookup, "internet-gateway-id")))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -8,6 +8,7 @@
 //! what launches with them into conflicts.
 
 use super::{converge_tags, lookup_filters, resource};
+use crate::adapter::{gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -69,7 +70,7 @@ impl KindAdapter for KeyPair {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: KeyPairSpec = super::parse(cx, Kind::KeyPair, &want.spec)?;
+        let s: KeyPairSpec = parse(cx, Kind::KeyPair, &want.spec)?;
         if s.public_key.is_empty() {
             return Err(cx.invalid(format!(
                 "key pair {}: no public key to import",
@@ -100,7 +101,7 @@ impl KindAdapter for KeyPair {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let s: KeyPairSpec = super::parse(cx, Kind::KeyPair, &want.spec)?;
+        let s: KeyPairSpec = parse(cx, Kind::KeyPair, &want.spec)?;
         let info = list(cx, &Lookup::Ids(vec![id.to_string()]))
             .await?
             .into_iter()
@@ -125,7 +126,7 @@ impl KindAdapter for KeyPair {
     }
 
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {
-        super::gone_ok(
+        gone_ok(
             cx.ec2(Class::Mutate)
                 .await
                 .delete_key_pair()

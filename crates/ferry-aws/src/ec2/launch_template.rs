@@ -9,7 +9,8 @@
 //! to destination IDs at creation; public images are found again by owner
 //! and name, SSM image parameters are kept as they are.
 
-use super::{by_ids, converge_tags, gone_ok, lookup_filters, parse, reference, resource};
+use super::{converge_tags, lookup_filters, resource};
+use crate::adapter::{by_ids, gone_ok, one, page_size, parse, reference};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -58,7 +59,7 @@ async fn templates(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types:
     let mut pages = client
         .describe_launch_templates()
         .set_filters(Some(lookup_filters(lookup, "launch-template-id")))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -79,7 +80,7 @@ async fn versions(cx: &Side, id: &str) -> Result<Vec<aws_sdk_ec2::types::LaunchT
     let mut pages = client
         .describe_launch_template_versions()
         .launch_template_id(id)
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -370,7 +371,7 @@ impl KindAdapter for LaunchTemplate {
             return Ok(vec![]);
         }
         let s: LaunchTemplateSpec = parse(cx, Kind::LaunchTemplate, &want.spec)?;
-        let have_r = super::one(self, cx, id).await?;
+        let have_r = one(self, cx, id).await?;
         let have: LaunchTemplateSpec = parse(cx, Kind::LaunchTemplate, &have_r.spec)?;
         if let Some(i) = first_difference(&s.versions, &have.versions) {
             return Err(cx.invalid(format!(

@@ -2,7 +2,8 @@
 //! until the gateway is available, so routes to it can be made; deletion waits
 //! until it is gone, so its address and subnet can be released.
 
-use super::{filter, lookup_filters, parse, resource, wait_for};
+use super::{filter, lookup_filters, resource};
+use crate::adapter::{page_size, parse, wait_for};
 use crate::ratelimit::Class;
 use crate::{AwsError, Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -27,7 +28,7 @@ async fn list(
     let mut pages = client
         .describe_nat_gateways()
         .set_filter(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -5,7 +5,8 @@
 //! removed: a subnet leaving a custom ACL goes back to its VPC's default ACL.
 //! The default ACL of a VPC is mapped, not created.
 
-use super::{filter, gone_ok, lookup_filters, parse, resource};
+use super::{filter, lookup_filters, resource};
+use crate::adapter::{by_ids, gone_ok, page_size, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -29,7 +30,7 @@ async fn page(
     let mut pages = client
         .describe_network_acls()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(ids.is_none()))
+        .set_max_results(page_size(ids.is_none()))
         .set_network_acl_ids(ids)
         .into_paginator()
         .send();
@@ -51,12 +52,12 @@ async fn list(
     page(cx, filters, None).await
 }
 
-/// Lists by lookup; IDs go in NetworkAclIds (see [`super::by_ids`]).
+/// Lists by lookup; IDs go in NetworkAclIds (see [`crate::adapter::by_ids`]).
 async fn lookup_list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::NetworkAcl>> {
     let Lookup::Ids(ids) = lookup else {
         return list(cx, lookup_filters(lookup, "network-acl-id")).await;
     };
-    super::by_ids(ids, |chunk| page(cx, vec![], Some(chunk))).await
+    by_ids(ids, |chunk| page(cx, vec![], Some(chunk))).await
 }
 
 async fn get(cx: &Side, id: &str) -> Result<Option<aws_sdk_ec2::types::NetworkAcl>> {

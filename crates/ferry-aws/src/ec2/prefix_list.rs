@@ -3,6 +3,7 @@
 //! route tables and security groups.
 
 use super::filter;
+use crate::adapter::page_size;
 use crate::ratelimit::Class;
 use crate::{Result, Side};
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ impl PrefixLists {
         let mut pages = client
             .describe_managed_prefix_lists()
             .filters(filter("owner-id", ["AWS"]))
-            .set_max_results(super::page_size(true))
+            .set_max_results(page_size(true))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {

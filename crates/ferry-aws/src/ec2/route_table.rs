@@ -6,7 +6,8 @@
 //! main route table of a VPC is mapped, not created.
 
 use super::prefix_list::PrefixLists;
-use super::{duplicate_ok, filter, gone_ok, lookup_filters, parse, reference, resource};
+use super::{filter, lookup_filters, resource};
+use crate::adapter::{duplicate_ok, gone_ok, page_size, parse, reference};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -26,7 +27,7 @@ async fn list(
     let mut pages = client
         .describe_route_tables()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -6,7 +6,8 @@
 //! not created.
 
 use super::prefix_list::PrefixLists;
-use super::{filter, gone_ok, lookup_filters, parse, resource};
+use super::{filter, lookup_filters, resource};
+use crate::adapter::{duplicate_ok, gone_ok, page_size, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -30,7 +31,7 @@ async fn list(
     let mut pages = client
         .describe_security_groups()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -309,18 +310,14 @@ async fn authorize(cx: &Side, id: &str, egress: bool, perms: Vec<IpPermission>) 
 /// Authorizes in one call; when part of the batch is already there (AWS then
 /// adds nothing), retries rule by rule.
 async fn authorize_all(cx: &Side, id: &str, egress: bool, perms: Vec<IpPermission>) -> Result<()> {
-    let dup_ok = |r: Result<()>| match r {
-        Err(e) if e.is_duplicate() => Ok(()),
-        other => other,
-    };
     match authorize(cx, id, egress, perms.clone()).await {
         Err(e) if e.is_duplicate() && perms.len() > 1 => {
             for p in perms {
-                dup_ok(authorize(cx, id, egress, vec![p]).await)?;
+                duplicate_ok(authorize(cx, id, egress, vec![p]).await)?;
             }
             Ok(())
         }
-        r => dup_ok(r),
+        r => duplicate_ok(r),
     }
 }
 

@@ -4,7 +4,8 @@
 //! source is (under the mapped key), and the share withdrawn.
 
 use super::carry::{self, SnapshotCopy, TAG_SCRATCH};
-use super::{lookup_filters, parse, resource};
+use super::{lookup_filters, resource};
+use crate::adapter::{page_size, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -22,7 +23,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Snap
         .describe_snapshots()
         .owner_ids("self")
         .set_filters(Some(lookup_filters(lookup, "snapshot-id")))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -2,7 +2,8 @@
 //! Default subnets of the default VPC are mapped to the destination's default
 //! subnet in the mapped zone.
 
-use super::{converge_tags, gone_ok, lookup_filters, one, parse, resource};
+use super::{converge_tags, lookup_filters, resource};
+use crate::adapter::{gone_ok, one, page_size, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -18,7 +19,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Subn
     let mut pages = client
         .describe_subnets()
         .set_filters(Some(lookup_filters(lookup, "subnet-id")))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

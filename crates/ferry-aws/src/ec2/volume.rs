@@ -5,7 +5,8 @@
 //! then delete both scratch snapshots and withdraw the shares.
 
 use super::carry::{self, SnapshotCopy};
-use super::{lookup_filters, parse, resource};
+use super::{lookup_filters, resource};
+use crate::adapter::{gone_ok, page_size, parse, wait_for};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -23,7 +24,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::Volu
         .await
         .describe_volumes()
         .set_filters(Some(lookup_filters(lookup, "volume-id")))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -185,7 +186,7 @@ impl KindAdapter for Volume {
     }
 
     async fn delete(&self, cx: &Side, id: &str) -> Result<()> {
-        super::gone_ok(
+        gone_ok(
             cx.ec2(Class::Mutate)
                 .await
                 .delete_volume()
@@ -222,7 +223,7 @@ impl KindAdapter for Volume {
 }
 
 async fn wait_available(cx: &Side, id: &str) -> Result<()> {
-    super::wait_for(
+    wait_for(
         cx,
         format!("volume {id} to become available"),
         Duration::from_secs(30 * 60),

@@ -1,7 +1,8 @@
 //! VPCs: CIDR blocks (primary and secondary), tenancy, DNS support and
 //! hostnames, DHCP options, tags. The default VPC is mapped, not created.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, reference, resource};
+use super::{converge_tags, filter, lookup_filters, resource};
+use crate::adapter::{gone_ok, one, page_size, parse, reference};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -47,7 +48,7 @@ pub(crate) async fn list(
     let mut pages = client
         .describe_vpcs()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

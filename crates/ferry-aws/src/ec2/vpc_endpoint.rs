@@ -4,7 +4,8 @@
 //! reconciled with ModifyVpcEndpoint; there is no contents phase. The routes a
 //! gateway endpoint adds to its route tables are AWS's, not the route table's.
 
-use super::{converge_tags, lookup_filters, one, parse, resource};
+use super::{converge_tags, lookup_filters, resource};
+use crate::adapter::{by_ids, one, page_size, parse};
 use crate::ratelimit::Class;
 use crate::{AwsError, Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -35,7 +36,7 @@ async fn page(
     let mut pages = client
         .describe_vpc_endpoints()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(ids.is_none()))
+        .set_max_results(page_size(ids.is_none()))
         .set_vpc_endpoint_ids(ids)
         .into_paginator()
         .send();
@@ -50,12 +51,12 @@ async fn page(
     Ok(out)
 }
 
-/// Lists by lookup; IDs go in VpcEndpointIds (see [`super::by_ids`]).
+/// Lists by lookup; IDs go in VpcEndpointIds (see [`crate::adapter::by_ids`]).
 async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::VpcEndpoint>> {
     let Lookup::Ids(ids) = lookup else {
         return page(cx, lookup, None).await;
     };
-    super::by_ids(ids, |chunk| page(cx, lookup, Some(chunk))).await
+    by_ids(ids, |chunk| page(cx, lookup, Some(chunk))).await
 }
 
 fn refs<'a>(kind: Kind, ids: impl IntoIterator<Item = &'a str>) -> Vec<Ref> {

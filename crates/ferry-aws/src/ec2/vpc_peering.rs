@@ -3,7 +3,8 @@
 //! account or region) has a reference the plan cannot resolve, and is reported
 //! as a conflict rather than half-made.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, one, parse, resource, wait_for};
+use super::{converge_tags, filter, lookup_filters, resource};
+use crate::adapter::{gone_ok, one, page_size, parse, wait_for};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -29,7 +30,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<aws_sdk_ec2::types::VpcP
     let mut pages = client
         .describe_vpc_peering_connections()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -35,8 +35,8 @@
 //!   source ARN (names are kept) and checks its tag, rather than listing
 //!   every load balancer's tags.
 
-use crate::autoscaling::{group_instances, id_in_source_arn, tag_changes, tag_lines, text};
-use crate::ec2::{gone_ok, parse};
+use crate::adapter::{gone_ok, page_size, parse, tags, text};
+use crate::autoscaling::{group_instances, id_in_source_arn};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -73,7 +73,7 @@ async fn describe_page(
     let mut pages = client
         .describe_load_balancers()
         .set_load_balancer_names(names)
-        .set_page_size(crate::ec2::page_size(true))
+        .set_page_size(page_size(true))
         .into_paginator()
         .send();
     let mut out = vec![];
@@ -777,32 +777,31 @@ async fn converge_tags(
     want: &Desired,
     have: &Resource,
 ) -> Result<Vec<String>> {
-    let (set, remove) = tag_changes(want, &have.tags, have.ferry_source.as_deref());
+    let diff = tags::changes_to(want, have);
     let client = cx.elb(Class::ElbMutate).await;
-    if !set.is_empty() {
-        client
-            .add_tags()
-            .load_balancer_names(name)
-            .set_tags(Some(elb_tags(cx, &set)?))
-            .send()
-            .await
-            .map_err(|e| cx.err("AddTags", e))?;
-    }
-    if !remove.is_empty() {
-        client
-            .remove_tags()
-            .load_balancer_names(name)
-            .set_tags(Some(
-                remove
-                    .iter()
-                    .map(|k| TagKeyOnly::builder().key(k).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| cx.err("RemoveTags", e))?;
-    }
-    Ok(tag_lines(&set.keys().collect::<Vec<_>>(), &remove))
+    tags::send(
+        &diff,
+        |set| async move {
+            client
+                .add_tags()
+                .load_balancer_names(name)
+                .set_tags(Some(elb_tags(cx, &set)?))
+                .send()
+                .await
+                .map_err(|e| cx.err("AddTags", e))
+        },
+        |keys| async move {
+            let keys = keys.iter().map(|k| TagKeyOnly::builder().key(k).build());
+            client
+                .remove_tags()
+                .load_balancer_names(name)
+                .set_tags(Some(keys.collect()))
+                .send()
+                .await
+                .map_err(|e| cx.err("RemoveTags", e))
+        },
+    )
+    .await
 }
 
 #[async_trait]

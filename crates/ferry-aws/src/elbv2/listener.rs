@@ -26,7 +26,7 @@
 
 use super::actions::{read_actions, write_actions};
 use super::{converge_tags, creation_tags, resource, select, tags_of};
-use crate::ec2::{by_ids, gone_ok, parse};
+use crate::adapter::{by_ids, gone_ok, one, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -404,7 +404,7 @@ pub(super) async fn want_and_have<T: serde::de::DeserializeOwned>(
     want: &Desired,
 ) -> Result<(T, T)> {
     let kind = adapter.kind();
-    let have = crate::ec2::one(adapter, cx, id).await?;
+    let have = one(adapter, cx, id).await?;
     Ok((parse(cx, kind, &want.spec)?, parse(cx, kind, &have.spec)?))
 }
 

@@ -17,7 +17,7 @@
 use super::actions::{read_actions, read_conditions, write_actions, write_conditions};
 use super::listener::{all_listeners, created, want_and_have};
 use super::{converge_tags, creation_tags, resource, select, tags_of};
-use crate::ec2::{by_ids, gone_ok, parse};
+use crate::adapter::{by_ids, gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;

@@ -23,8 +23,8 @@
 //! and Elastic IPs it used can be deleted next.
 
 use super::{converge_tags, creation_tags, resource, tags_of};
-use crate::autoscaling::text;
-use crate::ec2::{by_ids, filter, gone_ok, parse, reference, wait_for};
+use crate::adapter::{by_ids, gone_ok, one, page_size, parse, reference, text, wait_for};
+use crate::ec2::filter;
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -123,7 +123,7 @@ async fn fetch(cx: &Side, arns: Option<Vec<String>>) -> Result<Vec<Raw>> {
     let client = cx.elbv2(Class::ElbRead).await;
     let mut pages = client
         .describe_load_balancers()
-        .set_page_size(crate::ec2::page_size(arns.is_none()))
+        .set_page_size(page_size(arns.is_none()))
         .set_load_balancer_arns(arns)
         .into_paginator()
         .send();
@@ -423,7 +423,7 @@ impl KindAdapter for LoadBalancer {
             return Ok(vec![]);
         }
         let s = parse::<LoadBalancerSpec>(cx, Kind::LoadBalancer, &want.spec)?.canonical();
-        let have_r = crate::ec2::one(self, cx, id).await?;
+        let have_r = one(self, cx, id).await?;
         let have: LoadBalancerSpec = parse(cx, Kind::LoadBalancer, &have_r.spec)?;
         let mut changes = converge_placement(cx, id, &s, &have).await?;
         let set = attribute_changes(&s.attributes, &have.attributes);

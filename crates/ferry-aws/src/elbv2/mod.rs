@@ -12,7 +12,7 @@ pub mod listener_rule;
 pub mod load_balancer;
 pub mod target_group;
 
-use crate::autoscaling::{tag_changes, tag_lines};
+use crate::adapter::tags;
 use crate::ratelimit::Class;
 use crate::{Desired, Lookup, Result, Side};
 use aws_sdk_elasticloadbalancingv2::types::Tag;
@@ -54,12 +54,14 @@ pub async fn tags_of(cx: &Side, arns: &[String]) -> Result<HashMap<String, Vec<(
 
 /// The tags to create a resource with: the user's and ferry's.
 pub fn creation_tags(want: &Desired) -> Option<Vec<Tag>> {
-    let tags: Vec<Tag> = want
-        .tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
+    let tags = sdk_tags(&want.tags);
     (!tags.is_empty()).then_some(tags)
+}
+
+fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 /// Keeps the resources a lookup asks for: all, these ARNs, or those
@@ -90,32 +92,30 @@ pub async fn converge_tags(cx: &Side, arn: &str, want: &Desired) -> Result<Vec<S
             have.insert(k.clone(), v.clone());
         }
     }
-    let (set, remove) = tag_changes(want, &have, source.as_deref());
+    let diff = tags::changes(want, &have, source.as_deref());
     let client = cx.elbv2(Class::ElbMutate).await;
-    if !set.is_empty() {
-        client
-            .add_tags()
-            .resource_arns(arn)
-            .set_tags(Some(
-                set.iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| cx.err("AddTags", e))?;
-    }
-    if !remove.is_empty() {
-        client
-            .remove_tags()
-            .resource_arns(arn)
-            .set_tag_keys(Some(remove.clone()))
-            .send()
-            .await
-            .map_err(|e| cx.err("RemoveTags", e))?;
-    }
-    let set: Vec<&String> = set.keys().collect();
-    Ok(tag_lines(&set, &remove))
+    tags::send(
+        &diff,
+        |set| async move {
+            client
+                .add_tags()
+                .resource_arns(arn)
+                .set_tags(Some(sdk_tags(&set)))
+                .send()
+                .await
+                .map_err(|e| cx.err("AddTags", e))
+        },
+        |keys| async move {
+            client
+                .remove_tags()
+                .resource_arns(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map_err(|e| cx.err("RemoveTags", e))
+        },
+    )
+    .await
 }
 
 /// A resource read from ELBv2, with its tags split the usual way.

@@ -25,8 +25,8 @@
 
 use super::load_balancer::{asked_for, attribute_changes, attribute_line, attribute_map, listed};
 use super::{converge_tags, creation_tags, resource, tags_of};
-use crate::autoscaling::{group_instances, text};
-use crate::ec2::{gone_ok, parse, wait_for};
+use crate::adapter::{gone_ok, one, page_size, parse, reference, text, wait_for};
+use crate::autoscaling::group_instances;
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -54,7 +54,7 @@ async fn fetch(cx: &Side, arns: Option<Vec<String>>) -> Result<Vec<Raw>> {
     let client = cx.elbv2(Class::ElbRead).await;
     let mut pages = client
         .describe_target_groups()
-        .set_page_size(crate::ec2::page_size(arns.is_none()))
+        .set_page_size(page_size(arns.is_none()))
         .set_target_group_arns(arns)
         .into_paginator()
         .send();
@@ -158,7 +158,7 @@ fn to_spec(
         protocol: tg.protocol().map(|p| p.as_str().to_string()),
         protocol_version: text(tg.protocol_version()),
         port: tg.port(),
-        vpc: crate::ec2::reference(Kind::Vpc, tg.vpc_id()),
+        vpc: reference(Kind::Vpc, tg.vpc_id()),
         ip_address_type: tg.ip_address_type().map(|t| t.as_str().to_string()),
         health_check,
         attributes,
@@ -427,7 +427,7 @@ impl KindAdapter for TargetGroup {
             return Ok(vec![]);
         }
         let s: TargetGroupSpec = parse(cx, Kind::TargetGroup, &want.spec)?;
-        let have_r = crate::ec2::one(self, cx, id).await?;
+        let have_r = one(self, cx, id).await?;
         let have: TargetGroupSpec = parse(cx, Kind::TargetGroup, &have_r.spec)?;
         let client = cx.elbv2(Class::ElbMutate).await;
         let mut changes = vec![];

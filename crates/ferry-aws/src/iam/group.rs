@@ -5,6 +5,7 @@
 
 use super::principal::Principal;
 use super::resource;
+use crate::adapter::{gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -54,7 +55,7 @@ impl KindAdapter for IamGroup {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: IamGroupSpec = crate::ec2::parse(cx, Kind::IamGroup, &want.spec)?;
+        let s: IamGroupSpec = parse(cx, Kind::IamGroup, &want.spec)?;
         cx.iam(Class::IamMutate)
             .await
             .create_group()
@@ -76,7 +77,7 @@ impl KindAdapter for IamGroup {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let s: IamGroupSpec = crate::ec2::parse(cx, Kind::IamGroup, &want.spec)?;
+        let s: IamGroupSpec = parse(cx, Kind::IamGroup, &want.spec)?;
         let have = Principal::Group(id).read(cx).await?;
         Principal::Group(id)
             .converge(cx, &s.inline_policies, &s.managed_policies, &have)
@@ -107,7 +108,7 @@ impl KindAdapter for IamGroup {
             super::user::leave(cx, &user, id).await?;
         }
         Principal::Group(id).strip(cx).await?;
-        crate::ec2::gone_ok(
+        gone_ok(
             cx.iam(Class::IamMutate)
                 .await
                 .delete_group()

@@ -2,6 +2,7 @@
 //! the compute layer use them).
 
 use super::resource;
+use crate::adapter::{duplicate_ok, gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -41,7 +42,7 @@ async fn read(cx: &Side, name: &str) -> Result<Resource> {
 }
 
 pub(crate) async fn remove_role(cx: &Side, profile: &str, role: &str) -> Result<()> {
-    crate::ec2::gone_ok(
+    gone_ok(
         cx.iam(Class::IamMutate)
             .await
             .remove_role_from_instance_profile()
@@ -92,8 +93,7 @@ impl KindAdapter for IamInstanceProfile {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: IamInstanceProfileSpec =
-            crate::ec2::parse(cx, Kind::IamInstanceProfile, &want.spec)?;
+        let s: IamInstanceProfileSpec = parse(cx, Kind::IamInstanceProfile, &want.spec)?;
         cx.iam(Class::IamMutate)
             .await
             .create_instance_profile()
@@ -116,18 +116,16 @@ impl KindAdapter for IamInstanceProfile {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let s: IamInstanceProfileSpec =
-            crate::ec2::parse(cx, Kind::IamInstanceProfile, &want.spec)?;
+        let s: IamInstanceProfileSpec = parse(cx, Kind::IamInstanceProfile, &want.spec)?;
         let have_r = read(cx, id).await?;
-        let have: IamInstanceProfileSpec =
-            crate::ec2::parse(cx, Kind::IamInstanceProfile, &have_r.spec)?;
+        let have: IamInstanceProfileSpec = parse(cx, Kind::IamInstanceProfile, &have_r.spec)?;
         let mut changes = vec![];
         for r in have.roles.iter().filter(|r| !s.roles.contains(r)) {
             remove_role(cx, id, r.id()).await?;
             changes.push(format!("role {} removed", r.id()));
         }
         for r in s.roles.iter().filter(|r| !have.roles.contains(r)) {
-            crate::ec2::duplicate_ok(
+            duplicate_ok(
                 cx.iam(Class::IamMutate)
                     .await
                     .add_role_to_instance_profile()
@@ -154,12 +152,11 @@ impl KindAdapter for IamInstanceProfile {
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         };
-        let s: IamInstanceProfileSpec =
-            crate::ec2::parse(cx, Kind::IamInstanceProfile, &have.spec)?;
+        let s: IamInstanceProfileSpec = parse(cx, Kind::IamInstanceProfile, &have.spec)?;
         for r in &s.roles {
             remove_role(cx, id, r.id()).await?;
         }
-        crate::ec2::gone_ok(
+        gone_ok(
             cx.iam(Class::IamMutate)
                 .await
                 .delete_instance_profile()

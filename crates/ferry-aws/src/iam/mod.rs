@@ -15,7 +15,6 @@ pub mod user;
 use crate::ratelimit::Class;
 use crate::{Desired, Result, Side};
 use aws_sdk_iam::types::Tag;
-use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
 use ferry_core::spec::PolicyRef;
 use ferry_core::{Key, Kind, Ref, Resource};
 use serde_json::Value;
@@ -125,84 +124,87 @@ pub enum Tagged<'a> {
 impl Tagged<'_> {
     /// Brings the tags of `have` to `want`; a line per change.
     pub async fn converge(self, cx: &Side, want: &Desired, have: &Resource) -> Result<Vec<String>> {
-        let (add, remove) = tag_changes(want, have);
-        if !add.is_empty() {
-            let iam = cx.iam(Class::IamMutate).await;
-            let tags = Some(add.clone());
-            match self {
-                Tagged::Role(n) => iam
-                    .tag_role()
-                    .role_name(n)
-                    .set_tags(tags)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("TagRole", e)),
-                Tagged::User(n) => iam
-                    .tag_user()
-                    .user_name(n)
-                    .set_tags(tags)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("TagUser", e)),
-                Tagged::Policy(a) => iam
-                    .tag_policy()
-                    .policy_arn(a)
-                    .set_tags(tags)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("TagPolicy", e)),
-                Tagged::InstanceProfile(n) => iam
-                    .tag_instance_profile()
-                    .instance_profile_name(n)
-                    .set_tags(tags)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("TagInstanceProfile", e)),
-            }?;
+        let diff = crate::adapter::tags::changes_to(want, have);
+        crate::adapter::tags::send(&diff, |set| self.tag(cx, set), |keys| self.untag(cx, keys))
+            .await
+    }
+
+    async fn tag(self, cx: &Side, set: BTreeMap<String, String>) -> Result<()> {
+        let iam = cx.iam(Class::IamMutate).await;
+        let tags = Some(tags(&set));
+        match self {
+            Tagged::Role(n) => iam
+                .tag_role()
+                .role_name(n)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("TagRole", e)),
+            Tagged::User(n) => iam
+                .tag_user()
+                .user_name(n)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("TagUser", e)),
+            Tagged::Policy(a) => iam
+                .tag_policy()
+                .policy_arn(a)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("TagPolicy", e)),
+            Tagged::InstanceProfile(n) => iam
+                .tag_instance_profile()
+                .instance_profile_name(n)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("TagInstanceProfile", e)),
         }
-        if !remove.is_empty() {
-            let iam = cx.iam(Class::IamMutate).await;
-            let keys = Some(remove.clone());
-            match self {
-                Tagged::Role(n) => iam
-                    .untag_role()
-                    .role_name(n)
-                    .set_tag_keys(keys)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("UntagRole", e)),
-                Tagged::User(n) => iam
-                    .untag_user()
-                    .user_name(n)
-                    .set_tag_keys(keys)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("UntagUser", e)),
-                Tagged::Policy(a) => iam
-                    .untag_policy()
-                    .policy_arn(a)
-                    .set_tag_keys(keys)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("UntagPolicy", e)),
-                Tagged::InstanceProfile(n) => iam
-                    .untag_instance_profile()
-                    .instance_profile_name(n)
-                    .set_tag_keys(keys)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| cx.err("UntagInstanceProfile", e)),
-            }?;
+    }
+
+    async fn untag(self, cx: &Side, keys: Vec<String>) -> Result<()> {
+        let iam = cx.iam(Class::IamMutate).await;
+        let keys = Some(keys);
+        match self {
+            Tagged::Role(n) => iam
+                .untag_role()
+                .role_name(n)
+                .set_tag_keys(keys)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("UntagRole", e)),
+            Tagged::User(n) => iam
+                .untag_user()
+                .user_name(n)
+                .set_tag_keys(keys)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("UntagUser", e)),
+            Tagged::Policy(a) => iam
+                .untag_policy()
+                .policy_arn(a)
+                .set_tag_keys(keys)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("UntagPolicy", e)),
+            Tagged::InstanceProfile(n) => iam
+                .untag_instance_profile()
+                .instance_profile_name(n)
+                .set_tag_keys(keys)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| cx.err("UntagInstanceProfile", e)),
         }
-        Ok(describe_tags(&add, &remove))
     }
 }
 
@@ -212,44 +214,6 @@ pub async fn optional_policy_arn(cx: &Side, r: &Option<PolicyRef>) -> Result<Opt
         Some(p) => Ok(Some(policy_arn(cx, p).await?)),
         None => Ok(None),
     }
-}
-
-/// What to add and remove to bring tags from `have` to `want` (ferry:run is
-/// set at creation only; aws:* never touched).
-fn tag_changes(want: &Desired, have: &Resource) -> (Vec<Tag>, Vec<String>) {
-    if !want.manage_tags {
-        return (vec![], vec![]);
-    }
-    let mut current = have.tags.clone();
-    if let Some(s) = &have.ferry_source {
-        current.insert(TAG_SOURCE.into(), s.clone());
-    }
-    let add: BTreeMap<String, String> = want
-        .tags
-        .iter()
-        .filter(|(k, v)| k.as_str() != TAG_RUN && current.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = current
-        .keys()
-        .filter(|k| !k.starts_with("ferry:") && !want.tags.contains_key(*k))
-        .cloned()
-        .collect();
-    (tags(&add), remove)
-}
-
-fn describe_tags(add: &[Tag], remove: &[String]) -> Vec<String> {
-    let mut out = vec![];
-    if !add.is_empty() {
-        out.push(format!(
-            "tags set: {}",
-            add.iter().map(|t| t.key()).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !remove.is_empty() {
-        out.push(format!("tags removed: {}", remove.join(", ")));
-    }
-    out
 }
 
 /// Lists every customer-managed policy (Scope=Local), page by page.

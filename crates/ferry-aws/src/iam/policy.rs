@@ -3,6 +3,7 @@
 //! document becomes a new default version, as IAM keeps at most five.
 
 use super::{document, local_policies, resource};
+use crate::adapter::{gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -84,7 +85,7 @@ impl KindAdapter for IamPolicy {
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
         let name = want.source_id.clone();
-        let s: IamPolicySpec = crate::ec2::parse(cx, Kind::IamPolicy, &want.spec)?;
+        let s: IamPolicySpec = parse(cx, Kind::IamPolicy, &want.spec)?;
         cx.iam(Class::IamMutate)
             .await
             .create_policy()
@@ -113,7 +114,7 @@ impl KindAdapter for IamPolicy {
             .await?
             .ok_or_else(|| crate::AwsError::not_found(cx.name, "GetPolicy", "NoSuchEntity", id))?;
         let have = read(cx, &arn).await?;
-        let s: IamPolicySpec = crate::ec2::parse(cx, Kind::IamPolicy, &want.spec)?;
+        let s: IamPolicySpec = parse(cx, Kind::IamPolicy, &want.spec)?;
         let mut changes = vec![];
         if have.spec["document"] != s.document {
             make_room_for_a_version(cx, &arn).await?;
@@ -183,7 +184,7 @@ impl KindAdapter for IamPolicy {
         {
             delete_version(cx, &arn, v.version_id().unwrap_or_default()).await?;
         }
-        crate::ec2::gone_ok(
+        gone_ok(
             cx.iam(Class::IamMutate)
                 .await
                 .delete_policy()

@@ -2,6 +2,7 @@
 //! policies, read and reconciled through the call family of each.
 
 use super::{document, policy_arn, policy_ref};
+use crate::adapter::{duplicate_ok, gone_ok};
 use crate::ratelimit::Class;
 use crate::{Result, Side};
 use ferry_core::spec::PolicyRef;
@@ -158,7 +159,7 @@ impl Principal<'_> {
 
     async fn delete_inline(self, cx: &Side, name: &str) -> Result<()> {
         let iam = cx.iam(Class::IamMutate).await;
-        crate::ec2::gone_ok(match self {
+        gone_ok(match self {
             Principal::Role(n) => iam
                 .delete_role_policy()
                 .role_name(n)
@@ -219,7 +220,7 @@ impl Principal<'_> {
     /// Detaches a managed policy; already detached is done.
     pub async fn detach(self, cx: &Side, arn: &str) -> Result<()> {
         let iam = cx.iam(Class::IamMutate).await;
-        crate::ec2::gone_ok(match self {
+        gone_ok(match self {
             Principal::Role(n) => iam
                 .detach_role_policy()
                 .role_name(n)
@@ -325,7 +326,7 @@ impl Principal<'_> {
         }
         for p in managed.iter().filter(|p| !have.managed.contains(p)) {
             let arn = policy_arn(cx, p).await?;
-            crate::ec2::duplicate_ok(self.attach(cx, &arn).await)?;
+            duplicate_ok(self.attach(cx, &arn).await)?;
             changes.push(format!("{arn} attached"));
         }
         for p in have.managed.iter().filter(|p| !managed.contains(p)) {

@@ -7,6 +7,7 @@
 
 use super::principal::Principal;
 use super::{document, policy_ref, resource, RESERVED_PATHS};
+use crate::adapter::{gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -129,7 +130,7 @@ impl KindAdapter for IamRole {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &want.spec)?;
+        let s: IamRoleSpec = parse(cx, Kind::IamRole, &want.spec)?;
         let boundary = super::optional_policy_arn(cx, &s.permissions_boundary).await?;
         cx.iam(Class::IamMutate)
             .await
@@ -154,9 +155,9 @@ impl KindAdapter for IamRole {
         want: &Desired,
         phase: Phase,
     ) -> Result<Vec<String>> {
-        let s: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &want.spec)?;
+        let s: IamRoleSpec = parse(cx, Kind::IamRole, &want.spec)?;
         let have_r = read(cx, id).await?;
-        let have: IamRoleSpec = crate::ec2::parse(cx, Kind::IamRole, &have_r.spec)?;
+        let have: IamRoleSpec = parse(cx, Kind::IamRole, &have_r.spec)?;
         let mut changes = vec![];
         if phase == Phase::Contents {
             if s.trust_policy != have.trust_policy {
@@ -225,7 +226,7 @@ impl KindAdapter for IamRole {
             super::instance_profile::remove_role(cx, p.instance_profile_name(), id).await?;
         }
         Principal::Role(id).strip(cx).await?;
-        crate::ec2::gone_ok(
+        gone_ok(
             cx.iam(Class::IamMutate)
                 .await
                 .delete_role()

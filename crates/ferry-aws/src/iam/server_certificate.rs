@@ -11,6 +11,7 @@
 //! ferry never tags a certificate and the plan does not compare the tags of
 //! what it maps.
 
+use crate::adapter::page_size;
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -55,7 +56,7 @@ impl KindAdapter for ServerCertificate {
         let client = cx.iam(Class::IamRead).await;
         let mut pages = client
             .list_server_certificates()
-            .set_max_items(crate::ec2::page_size(true))
+            .set_max_items(page_size(true))
             .into_paginator()
             .send();
         let mut out = vec![];

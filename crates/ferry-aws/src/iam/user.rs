@@ -4,6 +4,7 @@
 
 use super::principal::Principal;
 use super::{policy_ref, resource};
+use crate::adapter::{gone_ok, parse};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -14,7 +15,7 @@ pub struct IamUser;
 
 /// Removes a user from a group; not a member (any more) is done.
 pub(crate) async fn leave(cx: &Side, user: &str, group: &str) -> Result<()> {
-    crate::ec2::gone_ok(
+    gone_ok(
         cx.iam(Class::IamMutate)
             .await
             .remove_user_from_group()
@@ -155,7 +156,7 @@ impl KindAdapter for IamUser {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: IamUserSpec = crate::ec2::parse(cx, Kind::IamUser, &want.spec)?;
+        let s: IamUserSpec = parse(cx, Kind::IamUser, &want.spec)?;
         let boundary = super::optional_policy_arn(cx, &s.permissions_boundary).await?;
         cx.iam(Class::IamMutate)
             .await
@@ -180,9 +181,9 @@ impl KindAdapter for IamUser {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let s: IamUserSpec = crate::ec2::parse(cx, Kind::IamUser, &want.spec)?;
+        let s: IamUserSpec = parse(cx, Kind::IamUser, &want.spec)?;
         let have_r = read(cx, id).await?;
-        let have: IamUserSpec = crate::ec2::parse(cx, Kind::IamUser, &have_r.spec)?;
+        let have: IamUserSpec = parse(cx, Kind::IamUser, &have_r.spec)?;
         let mut changes = vec![];
         changes.extend(
             Principal::User(id)
@@ -225,12 +226,12 @@ impl KindAdapter for IamUser {
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         };
-        let s: IamUserSpec = crate::ec2::parse(cx, Kind::IamUser, &have.spec)?;
+        let s: IamUserSpec = parse(cx, Kind::IamUser, &have.spec)?;
         for g in &s.groups {
             leave(cx, id, g.id()).await?;
         }
         Principal::User(id).strip(cx).await?;
-        crate::ec2::gone_ok(
+        gone_ok(
             cx.iam(Class::IamMutate)
                 .await
                 .delete_user()

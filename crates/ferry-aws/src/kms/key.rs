@@ -8,6 +8,7 @@
 //! imported key material, custom key stores, multi-Region replicas, and the
 //! scratch keys ferry makes itself to carry data.
 
+use crate::adapter::{gone_ok, one, parse, tags};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ use aws_sdk_kms::types::{
     KeyManagerType, KeyMetadata, KeySpec, KeyState, KeyUsageType, MultiRegionKeyType, OriginType,
     Tag,
 };
-use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
+use ferry_core::resource::TAG_SOURCE;
 use ferry_core::spec::{self, templates::KmsKeySpec};
 use ferry_core::{Key, Kind, Resource};
 use std::collections::{BTreeMap, BTreeSet};
@@ -232,69 +233,38 @@ fn kms_tags(cx: &Side, tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
         .collect()
 }
 
-/// Tags to set and to remove so `have` (a destination key ferry made) carries
-/// `want`'s: `ferry:run` records the creating run and is never rewritten,
-/// other `ferry:*` tags and `aws:*` are never removed.
-fn tag_changes(want: &Desired, have: &Resource) -> (BTreeMap<String, String>, Vec<String>) {
-    let mut current: BTreeMap<&str, &str> = have
-        .tags
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    if let Some(s) = &have.ferry_source {
-        current.insert(TAG_SOURCE, s);
-    }
-    let add = want
-        .tags
-        .iter()
-        .filter(|(k, v)| k.as_str() != TAG_RUN && current.get(k.as_str()) != Some(&v.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = current
-        .keys()
-        .filter(|k| !k.starts_with("ferry:") && !want.tags.contains_key(**k))
-        .map(|k| k.to_string())
-        .collect();
-    (add, remove)
-}
-
+/// Brings the key's tags to `want`'s (the rule: [`crate::adapter::tags`]).
 async fn converge_tags(
     cx: &Side,
     id: &str,
     want: &Desired,
     have: &Resource,
 ) -> Result<Vec<String>> {
-    if !want.manage_tags {
-        return Ok(vec![]);
-    }
-    let (add, remove) = tag_changes(want, have);
-    let mut changes = vec![];
-    if !add.is_empty() {
-        cx.kms(Class::KmsMutate)
-            .await
-            .tag_resource()
-            .key_id(id)
-            .set_tags(Some(kms_tags(cx, &add)?))
-            .send()
-            .await
-            .map_err(|e| cx.err("TagResource", e))?;
-        changes.push(format!(
-            "tags set: {}",
-            add.keys().cloned().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !remove.is_empty() {
-        cx.kms(Class::KmsMutate)
-            .await
-            .untag_resource()
-            .key_id(id)
-            .set_tag_keys(Some(remove.clone()))
-            .send()
-            .await
-            .map_err(|e| cx.err("UntagResource", e))?;
-        changes.push(format!("tags removed: {}", remove.join(", ")));
-    }
-    Ok(changes)
+    let diff = tags::changes_to(want, have);
+    tags::send(
+        &diff,
+        |set| async move {
+            cx.kms(Class::KmsMutate)
+                .await
+                .tag_resource()
+                .key_id(id)
+                .set_tags(Some(kms_tags(cx, &set)?))
+                .send()
+                .await
+                .map_err(|e| cx.err("TagResource", e))
+        },
+        |keys| async move {
+            cx.kms(Class::KmsMutate)
+                .await
+                .untag_resource()
+                .key_id(id)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map_err(|e| cx.err("UntagResource", e))
+        },
+    )
+    .await
 }
 
 /// Whether ferry may move `alias` from `holder` to the key it is making for
@@ -390,7 +360,7 @@ async fn apply_alias_step(cx: &Side, id: &str, step: AliasStep) -> Result<String
 }
 
 async fn delete_alias(cx: &Side, name: &str) -> Result<()> {
-    crate::ec2::gone_ok(
+    gone_ok(
         cx.kms(Class::KmsMutate)
             .await
             .delete_alias()
@@ -477,7 +447,7 @@ impl KindAdapter for KmsKey {
     }
 
     async fn create(&self, cx: &Side, want: &Desired) -> Result<String> {
-        let s: KmsKeySpec = crate::ec2::parse(cx, Kind::KmsKey, &want.spec)?;
+        let s: KmsKeySpec = parse(cx, Kind::KmsKey, &want.spec)?;
         let out = cx
             .kms(Class::KmsMutate)
             .await
@@ -509,9 +479,9 @@ impl KindAdapter for KmsKey {
         if phase != Phase::Create {
             return Ok(vec![]);
         }
-        let s: KmsKeySpec = crate::ec2::parse(cx, Kind::KmsKey, &want.spec)?;
-        let have_r = crate::ec2::one(self, cx, id).await?;
-        let have: KmsKeySpec = crate::ec2::parse(cx, Kind::KmsKey, &have_r.spec)?;
+        let s: KmsKeySpec = parse(cx, Kind::KmsKey, &want.spec)?;
+        let have_r = one(self, cx, id).await?;
+        let have: KmsKeySpec = parse(cx, Kind::KmsKey, &have_r.spec)?;
         let aliases = alias_steps(cx, id, &s, &want.tags).await?;
         let mut changes = converge_tags(cx, id, want, &have_r).await?;
         let client = cx.kms(Class::KmsMutate).await;
@@ -571,7 +541,7 @@ impl KindAdapter for KmsKey {
             Some(m) if m.key_state() == Some(&KeyState::PendingDeletion) => return Ok(()),
             Some(_) => {}
         }
-        crate::ec2::gone_ok(
+        gone_ok(
             cx.kms(Class::KmsMutate)
                 .await
                 .schedule_key_deletion()
@@ -684,40 +654,5 @@ mod tests {
         ]);
         assert_eq!(m["k1"], vec!["alias/a", "alias/b"]);
         assert_eq!(m["k2"], vec!["alias/c"]);
-    }
-
-    #[test]
-    fn tag_changes_keep_ferry_run_and_remove_stale_user_tags() {
-        let mut have = Resource::with_tags(
-            Key::new(Kind::KmsKey, "k1"),
-            serde_json::json!({}),
-            [
-                ("team", "a"),
-                ("old", "x"),
-                (TAG_RUN, "1"),
-                (TAG_SOURCE, "arn:s"),
-            ],
-        );
-        have.name = None;
-        let want = Desired {
-            spec: serde_json::json!({}),
-            tags: [
-                ("team".to_string(), "b".to_string()),
-                (TAG_SOURCE.to_string(), "arn:s".to_string()),
-                (TAG_RUN.to_string(), "2".to_string()),
-            ]
-            .into_iter()
-            .collect(),
-            manage_tags: true,
-            source_id: "k0".into(),
-            dest_name: None,
-            copy: None,
-        };
-        let (add, remove) = tag_changes(&want, &have);
-        assert_eq!(
-            add.into_iter().collect::<Vec<_>>(),
-            vec![("team".to_string(), "b".to_string())]
-        );
-        assert_eq!(remove, vec!["old".to_string()]);
     }
 }
