@@ -5,7 +5,8 @@
 //!
 //! It behaves as the adapters' contract says (ferry_aws::KindAdapter):
 //! create tags at creation, converge is idempotent and reports its changes,
-//! delete treats a missing resource as done, and a delete is refused with
+//! delete removes a resource's contents first and treats a missing
+//! resource as done, and a delete is refused with
 //! DependencyViolation while another resource references the one deleted
 //! (as EC2 refuses to delete a VPC with subnets).
 
@@ -240,6 +241,11 @@ impl KindAdapter for FakeAdapter {
         let Some(account) = accounts.get_mut(&cx.info.account) else {
             return Ok(());
         };
+        // Its own contents go first (the adapters revoke a group's rules
+        // before deleting it), even when the delete is then refused.
+        if let Some(Value::Object(spec)) = account.get_mut(&key).map(|r| &mut r.spec) {
+            spec.retain(|k, _| !CONTENTS.contains(&k.as_str()));
+        }
         if account.values().any(|r| references(&r.spec, &key)) {
             return Err(dependency_violation(cx, id));
         }
