@@ -1,7 +1,7 @@
 //! ferry-aws: everything that talks to AWS. Sessions (profiles, SSO,
 //! assume-role, endpoint overrides), client-side rate limits, and one adapter
 //! per kind, registered in [`ADAPTERS`] so adding a kind is one new file and
-//! one line there.
+//! one line there. The engine reaches them through a [`Registry`].
 
 pub mod acm;
 pub mod adapter;
@@ -29,6 +29,7 @@ use async_trait::async_trait;
 use ferry_core::{Kind, Resource};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Which resources a describe call should return.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +107,7 @@ pub trait KindAdapter: Send + Sync {
     }
 }
 
-/// The one list of kinds ferry can migrate.
+/// The one list of kinds ferry can migrate (what [`Registry::aws`] holds).
 pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &ec2::dhcp_options::DhcpOptions,
     &ec2::vpc::Vpc,
@@ -145,8 +146,80 @@ pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &s3::bucket::Bucket,
 ];
 
-pub fn adapter(kind: Kind) -> Option<&'static dyn KindAdapter> {
-    ADAPTERS.iter().copied().find(|a| a.kind() == kind)
+/// The adapters a command works with, one per kind: carried by the engine's
+/// context, so that nothing reaches AWS through a global and the engine can
+/// be tested with fakes (ARCHITECTURE.md, "the engine's tests").
+#[derive(Clone)]
+pub struct Registry {
+    adapters: Vec<Entry>,
+    temporaries: Arc<dyn Withdraw>,
+}
+
+/// Withdraws the temporaries adapters record ([`Temporary`]): through AWS
+/// for [`Registry::aws`].
+#[async_trait]
+pub trait Withdraw: Send + Sync {
+    async fn withdraw(&self, side: &Side, t: &Temporary) -> Result<()>;
+}
+
+struct AwsWithdraw;
+
+#[async_trait]
+impl Withdraw for AwsWithdraw {
+    async fn withdraw(&self, side: &Side, t: &Temporary) -> Result<()> {
+        t.withdraw(side).await
+    }
+}
+
+#[derive(Clone)]
+enum Entry {
+    Static(&'static dyn KindAdapter),
+    Shared(Arc<dyn KindAdapter>),
+}
+
+impl Entry {
+    fn get(&self) -> &dyn KindAdapter {
+        match self {
+            Entry::Static(a) => *a,
+            Entry::Shared(a) => a.as_ref(),
+        }
+    }
+}
+
+impl Registry {
+    /// Every kind ferry migrates, through AWS: [`ADAPTERS`].
+    pub fn aws() -> Registry {
+        Registry {
+            adapters: ADAPTERS.iter().map(|a| Entry::Static(*a)).collect(),
+            temporaries: Arc::new(AwsWithdraw),
+        }
+    }
+
+    /// These adapters only (a kind given twice: the first wins), and what
+    /// withdraws the temporaries they record.
+    pub fn new(
+        adapters: impl IntoIterator<Item = Arc<dyn KindAdapter>>,
+        temporaries: Arc<dyn Withdraw>,
+    ) -> Registry {
+        Registry {
+            adapters: adapters.into_iter().map(Entry::Shared).collect(),
+            temporaries,
+        }
+    }
+
+    /// Withdraws a temporary on the side that made it.
+    pub async fn withdraw(&self, side: &Side, t: &Temporary) -> Result<()> {
+        self.temporaries.withdraw(side, t).await
+    }
+
+    /// The adapter of `kind`; none for kinds ferry only references.
+    pub fn get(&self, kind: Kind) -> Option<&dyn KindAdapter> {
+        self.iter().find(|a| a.kind() == kind)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn KindAdapter> {
+        self.adapters.iter().map(Entry::get)
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +232,9 @@ mod tests {
             assert_eq!(ADAPTERS.iter().filter(|a| a.kind() == *k).count(), 1, "{k}");
         }
         assert_eq!(ADAPTERS.len(), ferry_core::kind::SUPPORTED.len());
+        let aws = Registry::aws();
+        for k in ferry_core::kind::SUPPORTED {
+            assert_eq!(aws.get(*k).map(|a| a.kind()), Some(*k));
+        }
     }
 }

@@ -52,6 +52,8 @@ pub struct Side {
     /// Bucket listings discovery keeps for the copy (off unless the engine
     /// turns it on: see [`crate::s3::spill`]).
     pub listings: Arc<crate::s3::spill::Listings>,
+    /// The availability zones of a side made by [`Side::offline`].
+    fixed_zones: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for Side {
@@ -162,7 +164,40 @@ impl Side {
             sns_endpoint: cfg.endpoints.get("sns").cloned(),
             sdk,
             listings: Arc::default(),
+            fixed_zones: None,
         })
+    }
+
+    /// A side given its identity and zones instead of asking AWS for them,
+    /// for tests that drive the engine with fake adapters: nothing it holds
+    /// touches the network until an adapter calls AWS through it (a fake
+    /// never does), and it has no credentials to call with.
+    pub fn offline(name: &'static str, info: SideInfo, zones: Vec<String>) -> Side {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(info.region.clone()))
+            .build();
+        Side {
+            name,
+            principal: format!("arn:{}:iam::{}:root", info.partition, info.account),
+            info,
+            ec2: aws_sdk_ec2::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            kms: aws_sdk_kms::Client::new(&sdk),
+            autoscaling: aws_sdk_autoscaling::Client::new(&sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            elb: aws_sdk_elasticloadbalancing::Client::new(&sdk),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            acm: aws_sdk_acm::Client::new(&sdk),
+            s3: aws_sdk_s3::Client::new(&sdk),
+            s3control: aws_sdk_s3control::Client::new(&sdk),
+            limiter: Arc::new(Limiter::new(&BTreeMap::new()).expect("no limits are valid limits")),
+            calls: Arc::new(CallCounts::default()),
+            sdk,
+            sns_endpoint: None,
+            listings: Arc::default(),
+            fixed_zones: Some(zones),
+        }
     }
 
     /// Waits for a token of the call's class and counts the call.
@@ -238,6 +273,9 @@ impl Side {
 
     /// The region's availability zones, for mapping zones across regions.
     pub async fn zones(&self) -> Result<Vec<String>> {
+        if let Some(z) = &self.fixed_zones {
+            return Ok(z.clone());
+        }
         let out = self
             .ec2(Class::Read)
             .await

@@ -3,7 +3,7 @@
 //! loopback that serves a listing in two pages, and checks that ferry asks
 //! for bounded pages and follows the token to the end.
 
-use ferry_aws::{adapter, Lookup, Side};
+use ferry_aws::{Lookup, Registry, Side};
 use ferry_core::config::SideConfig;
 use ferry_core::Kind;
 use std::sync::{Arc, Mutex};
@@ -98,7 +98,8 @@ async fn describe_follows_pages_of_bounded_size() {
     let side = Side::connect("source", &cfg, &Default::default())
         .await
         .unwrap();
-    let found = adapter(Kind::Subnet)
+    let found = Registry::aws()
+        .get(Kind::Subnet)
         .unwrap()
         .describe(&side, &Lookup::All)
         .await

@@ -27,8 +27,9 @@ pub fn documents(config: &Config, source_account: &str) -> Value {
     let kinds = ferry_core::kind::select(&config.scope.include, &config.scope.exclude);
     let mut all: BTreeSet<&str> = BTreeSet::new();
     let mut source_writes: BTreeSet<&str> = BTreeSet::new();
+    let registry = ferry_aws::Registry::aws();
     for k in &kinds {
-        if let Some(a) = ferry_aws::adapter(*k) {
+        if let Some(a) = registry.get(*k) {
             all.extend(a.actions());
             source_writes.extend(a.source_actions());
         }

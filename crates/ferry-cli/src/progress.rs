@@ -14,7 +14,7 @@
 use crate::cli::Progress;
 use ferry_aws::TransferProgress;
 use ferry_core::spec::s3::{human_bytes, thousands};
-use ferry_core::{Key, Kind};
+use ferry_core::{Kind, Node};
 use ferry_engine::event::Sink;
 use ferry_engine::Event;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -153,8 +153,9 @@ pub async fn settle() {
 
 /// Kinds listed per service (kinds without an adapter are never listed).
 pub fn kinds_per_service(kinds: &BTreeSet<Kind>) -> BTreeMap<&'static str, usize> {
+    let registry = ferry_aws::Registry::aws();
     let mut m = BTreeMap::new();
-    for k in kinds.iter().filter(|k| ferry_aws::adapter(**k).is_some()) {
+    for k in kinds.iter().filter(|k| registry.get(**k).is_some()) {
         *m.entry(k.service()).or_default() += 1;
     }
     m
@@ -162,8 +163,7 @@ pub fn kinds_per_service(kinds: &BTreeSet<Kind>) -> BTreeMap<&'static str, usize
 
 /// The service of a plan node (`vpc/vpc-1`, `route_table/rtb-1#contents`).
 fn service_of(node: &str) -> Option<&'static str> {
-    let key = node.strip_suffix("#contents").unwrap_or(node);
-    Key::parse(key).map(|k| k.kind.service())
+    Node::parse(node).map(|n| n.key.kind.service())
 }
 
 /// One service's share of an apply run.
@@ -662,6 +662,7 @@ impl Animated {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_core::protocol::Outcome;
 
     fn progress(copied: u64, finished: bool) -> TransferProgress {
         TransferProgress {
@@ -817,14 +818,17 @@ mod tests {
         ] {
             events.push((ms, Event::Started { node: node(n) }));
         }
-        events.push((31_000, finished("vpc/vpc-1", "vpc-9", "created")));
+        events.push((31_000, finished("vpc/vpc-1", "vpc-9", Outcome::Created)));
         events.push((
             31_000,
             Event::Started {
                 node: node("subnet/subnet-1"),
             },
         ));
-        events.push((32_000, finished("s3_bucket/logs", "logs-a1b2c3", "created")));
+        events.push((
+            32_000,
+            finished("s3_bucket/logs", "logs-a1b2c3", Outcome::Created),
+        ));
         events.push((
             32_000,
             Event::Started {
@@ -849,13 +853,16 @@ mod tests {
             },
         ));
         events.push((42_000, copy(2_000, false)));
-        events.push((42_500, finished("subnet/subnet-1", "subnet-9", "created")));
+        events.push((
+            42_500,
+            finished("subnet/subnet-1", "subnet-9", Outcome::Created),
+        ));
         events.push((52_000, copy(4_000, true)));
         events.push((
             52_000,
             Event::Finished {
                 node: node("s3_bucket/logs#contents"),
-                done: "updated".into(),
+                done: Outcome::Updated,
                 dest_id: "logs-a1b2c3".into(),
                 changes: vec!["copied 4,000 objects (39.1 MiB)".into()],
             },
@@ -916,10 +923,10 @@ done           s3: 2/2 in 22s
         }
     }
 
-    fn finished(node: &str, dest: &str, done: &str) -> Event {
+    fn finished(node: &str, dest: &str, done: Outcome) -> Event {
         Event::Finished {
             node: node.into(),
-            done: done.into(),
+            done,
             dest_id: dest.into(),
             changes: vec![],
         }

@@ -15,6 +15,7 @@ pub mod mapping;
 pub mod naming;
 pub mod objects;
 pub mod plan;
+pub mod protocol;
 pub mod render;
 pub mod resource;
 pub mod rewrite;

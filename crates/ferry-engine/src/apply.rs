@@ -10,6 +10,7 @@ use crate::event::Event;
 use crate::failpoint;
 use ferry_aws::{Desired, KindAdapter, Lookup};
 use ferry_core::plan::{find_default, Action, Node, Phase, Plan, PlanItem};
+use ferry_core::protocol::{ConvergeDetail, EnsureDone, EnsureIntent, JournalOp, Origin, Outcome};
 use ferry_core::resource::{TAG_RUN, TAG_SOURCE};
 use ferry_core::translate::Translator;
 use ferry_core::{Key, Kind, Mapping, Snapshot};
@@ -51,8 +52,8 @@ struct Exec {
 type Tagged = HashMap<String, String>;
 
 /// What one node did.
-struct Outcome {
-    done: &'static str,
+struct Done {
+    outcome: Outcome,
     dest_id: String,
     changes: Vec<String>,
 }
@@ -95,7 +96,7 @@ pub async fn execute(
         ex.cx.dest.calls.read.load(Ordering::Relaxed),
         ex.cx.dest.calls.mutate.load(Ordering::Relaxed),
     );
-    let mut tasks: JoinSet<(usize, std::result::Result<Outcome, String>)> = JoinSet::new();
+    let mut tasks: JoinSet<(usize, std::result::Result<Done, String>)> = JoinSet::new();
     let concurrency = concurrency.max(1);
     loop {
         for i in dag.take_ready(concurrency.saturating_sub(dag.running())) {
@@ -115,15 +116,17 @@ pub async fn execute(
         match result {
             Ok(o) => {
                 dag.complete(i);
-                match o.done {
-                    "created" => summary.created += 1,
-                    "adopted" | "mapped default" => summary.adopted += 1,
-                    _ => summary.converged += 1,
+                match o.outcome {
+                    Outcome::Created => summary.created += 1,
+                    Outcome::Adopted | Outcome::MappedDefault => summary.adopted += 1,
+                    Outcome::Mapped | Outcome::Updated | Outcome::UpToDate => {
+                        summary.converged += 1
+                    }
                 }
                 summary.changes += o.changes.len();
                 ex.cx.emit(Event::Finished {
                     node,
-                    done: o.done.into(),
+                    done: o.outcome,
                     dest_id: o.dest_id,
                     changes: o.changes,
                 });
@@ -159,21 +162,24 @@ pub async fn execute(
     Ok(summary)
 }
 
-async fn run_node(ex: &Exec, node: &Node) -> std::result::Result<Outcome, String> {
+async fn run_node(ex: &Exec, node: &Node) -> std::result::Result<Done, String> {
     let item = &ex.plan.items[ex.items[&node.key]];
-    let adapter = ferry_aws::adapter(node.key.kind)
+    let adapter = ex
+        .cx
+        .registry
+        .get(node.key.kind)
         .ok_or_else(|| format!("no adapter for kind {}", node.key.kind))?;
     match node.phase {
         Phase::Create => {
-            let (dest_id, done) = ensure(ex, item, adapter, node).await?;
+            let (dest_id, origin) = ensure(ex, item, adapter, node).await?;
             let changes = converge(ex, item, adapter, node, &dest_id).await?;
-            let done = if done == "mapped" && !changes.is_empty() {
-                "updated"
-            } else {
-                done
+            let outcome = match origin {
+                Some(origin) => origin.into(),
+                None if changes.is_empty() => Outcome::Mapped,
+                None => Outcome::Updated,
             };
-            Ok(Outcome {
-                done,
+            Ok(Done {
+                outcome,
                 dest_id,
                 changes,
             })
@@ -187,11 +193,11 @@ async fn run_node(ex: &Exec, node: &Node) -> std::result::Result<Outcome, String
                 .map(String::from)
                 .ok_or_else(|| format!("{} has no destination yet", node.key))?;
             let changes = converge(ex, item, adapter, node, &dest_id).await?;
-            Ok(Outcome {
-                done: if changes.is_empty() {
-                    "up to date"
+            Ok(Done {
+                outcome: if changes.is_empty() {
+                    Outcome::UpToDate
                 } else {
-                    "updated"
+                    Outcome::Updated
                 },
                 dest_id,
                 changes,
@@ -200,35 +206,40 @@ async fn run_node(ex: &Exec, node: &Node) -> std::result::Result<Outcome, String
     }
 }
 
-/// Finds or creates the destination resource and records the mapping.
+/// Finds or creates the destination resource and records the mapping; the
+/// origin of what it found or made, or `None` when an earlier run had mapped
+/// it already.
 async fn ensure(
     ex: &Exec,
     item: &PlanItem,
     adapter: &dyn KindAdapter,
     node: &Node,
-) -> std::result::Result<(String, &'static str), String> {
+) -> std::result::Result<(String, Option<Origin>), String> {
     if let Some(d) = ex.mapping.read().expect("mapping lock").get(&item.key) {
-        return Ok((d.to_string(), "mapped"));
+        return Ok((d.to_string(), None));
     }
     let cx = &ex.cx;
     let arn = ex.plan.source.arn(&item.key);
     let op = if item.action == Action::Adopt {
-        "adopt"
+        JournalOp::Adopt
     } else {
-        "create"
+        JournalOp::Create
+    };
+    let intent = EnsureIntent {
+        source_arn: arn.clone(),
     };
     let seq = cx
         .state
         .journal_intent(
             ex.run,
             &node.to_string(),
-            op,
+            op.as_str(),
             item.key.kind.as_str(),
             &item.key.to_string(),
-            &json!({"source_arn": arn}),
+            &json!(intent),
         )
         .map_err(|e| e.to_string())?;
-    failpoint::hit("after-intent");
+    failpoint::hit(cx, "after-intent");
     let located = locate(ex, item, adapter, &arn)
         .await
         .map_err(|e| e.to_string())?;
@@ -246,8 +257,8 @@ async fn ensure(
             let want = desired(ex, item, Phase::Create, true)?;
             match create(ex, adapter, &want, &arn).await {
                 Ok(d) => {
-                    failpoint::hit("after-create");
-                    (d, "created")
+                    failpoint::hit(cx, "after-create");
+                    (d, Origin::Created)
                 }
                 Err(e) => {
                     let _ = cx.state.journal_failed(seq, &e.to_string());
@@ -261,7 +272,7 @@ async fn ensure(
             &item.key.to_string(),
             item.key.kind.as_str(),
             &dest_id,
-            origin,
+            origin.as_str(),
             ex.run,
         )
         .map_err(|e| e.to_string())?;
@@ -270,14 +281,9 @@ async fn ensure(
         .expect("mapping lock")
         .insert(item.key.clone(), dest_id.clone());
     cx.state
-        .journal_done(seq, Some(&dest_id), &json!({"origin": origin}))
+        .journal_done(seq, Some(&dest_id), &json!(EnsureDone { origin }))
         .map_err(|e| e.to_string())?;
-    let done = match origin {
-        "created" => "created",
-        "default" => "mapped default",
-        _ => "adopted",
-    };
-    Ok((dest_id, done))
+    Ok((dest_id, Some(origin)))
 }
 
 /// Creates the resource. When a create call's response was lost (the call
@@ -328,11 +334,11 @@ async fn locate(
     item: &PlanItem,
     adapter: &dyn KindAdapter,
     arn: &str,
-) -> ferry_aws::Result<Option<(String, &'static str)>> {
+) -> ferry_aws::Result<Option<(String, Origin)>> {
     let dest = &ex.cx.dest;
     if item.resource.default {
         if let Some(d) = &item.dest_id {
-            return Ok(Some((d.clone(), "default")));
+            return Ok(Some((d.clone(), Origin::Default)));
         }
         let found = adapter.describe(dest, &Lookup::All).await?;
         let snapshot = Snapshot {
@@ -344,10 +350,12 @@ async fn locate(
         };
         let mapping = ex.mapping.read().expect("mapping lock").clone();
         let t = translator(ex, &mapping);
-        return Ok(find_default(&snapshot, &item.resource, &t).map(|d| (d.to_string(), "default")));
+        return Ok(
+            find_default(&snapshot, &item.resource, &t).map(|d| (d.to_string(), Origin::Default))
+        );
     }
     if let Some(d) = &item.dest_id {
-        return Ok(Some((d.clone(), "adopted")));
+        return Ok(Some((d.clone(), Origin::Adopted)));
     }
     if adapter.lists_in_pages() {
         return made_before(ex, adapter, arn).await;
@@ -355,7 +363,10 @@ async fn locate(
     let found = adapter
         .describe(dest, &Lookup::SourceTag(arn.to_string()))
         .await?;
-    Ok(found.into_iter().next().map(|r| (r.key.id, "adopted")))
+    Ok(found
+        .into_iter()
+        .next()
+        .map(|r| (r.key.id, Origin::Adopted)))
 }
 
 /// The resource an earlier run made for `arn`, from one listing of the kind
@@ -368,7 +379,7 @@ async fn made_before(
     ex: &Exec,
     adapter: &dyn KindAdapter,
     arn: &str,
-) -> ferry_aws::Result<Option<(String, &'static str)>> {
+) -> ferry_aws::Result<Option<(String, Origin)>> {
     let cell = ex
         .swept
         .lock()
@@ -386,7 +397,7 @@ async fn made_before(
             )
         })
         .await?;
-    Ok(tagged.get(arn).map(|id| (id.clone(), "adopted")))
+    Ok(tagged.get(arn).map(|id| (id.clone(), Origin::Adopted)))
 }
 
 fn translator<'a>(ex: &'a Exec, mapping: &'a Mapping) -> Translator<'a> {
@@ -452,9 +463,12 @@ fn keeps_prior(ex: &Exec, item: &PlanItem) -> bool {
         return false;
     }
     // Placed in a resource ferry made (a VPC): rollback deletes all of it.
-    !ferry_core::rules::placed_in(&item.resource).iter().any(
-        |p| matches!(ex.cx.state.map_get(&p.to_string()), Ok(Some(m)) if m.origin != "default"),
-    )
+    !ferry_core::rules::placed_in(&item.resource)
+        .iter()
+        .any(|p| {
+            matches!(ex.cx.state.map_get(&p.to_string()),
+            Ok(Some(m)) if Origin::parse(&m.origin) != Some(Origin::Default))
+        })
 }
 
 async fn converge(
@@ -475,20 +489,25 @@ async fn converge(
     } else {
         None
     };
+    let detail = ConvergeDetail {
+        dest_id: dest_id.to_string(),
+        phase: node.phase,
+        prior,
+    };
     let seq = cx
         .state
         .journal_intent(
             ex.run,
             &node.to_string(),
-            "converge",
+            JournalOp::Converge.as_str(),
             item.key.kind.as_str(),
             &item.key.to_string(),
-            &json!({"dest_id": dest_id, "phase": node.phase, "prior": prior}),
+            &json!(detail),
         )
         .map_err(|e| e.to_string())?;
     match adapter.converge(&cx.dest, dest_id, &want, node.phase).await {
         Ok(changes) => {
-            failpoint::hit("after-converge");
+            failpoint::hit(cx, "after-converge");
             cx.state
                 .journal_done(seq, Some(dest_id), &json!({"changes": changes}))
                 .map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 
 use crate::error::{EngineError, Result};
 use crate::event::{Event, Sink};
-use ferry_aws::Side;
+use ferry_aws::{Registry, Side};
 use ferry_core::config::Config;
 use ferry_state::State;
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,9 +15,15 @@ pub struct Context {
     pub state: Arc<State>,
     pub source: Side,
     pub dest: Side,
+    /// The adapters every command reaches AWS through (ARCHITECTURE.md,
+    /// "adding a kind"): [`Registry::aws`], or fakes in the engine's tests.
+    pub registry: Registry,
     pub events: Option<Sink>,
     /// Object copy requests in flight across every bucket (`[s3] workers`).
     pub s3_slots: Arc<tokio::sync::Semaphore>,
+    /// Where the in-process tests kill an apply (see [`crate::failpoint`]).
+    #[cfg(test)]
+    pub(crate) crash: Option<Arc<crate::failpoint::Crash>>,
 }
 
 impl Context {
@@ -40,7 +46,28 @@ impl Context {
             Side::connect("source", &config.source, &limits),
             Side::connect("destination", &config.destination, &limits)
         );
-        let (source, dest) = (source?, dest?);
+        let sides = Sides {
+            source: source?,
+            dest: dest?,
+            registry: Registry::aws(),
+        };
+        Context::with_sides(config, state_dir, read_only, events, sides)
+    }
+
+    /// A context on sides made already: [`Context::connect`]'s, or sides
+    /// made without AWS ([`Side::offline`]) for tests, with their adapters.
+    pub fn with_sides(
+        config: Config,
+        state_dir: &Path,
+        read_only: bool,
+        events: Option<Sink>,
+        sides: Sides,
+    ) -> Result<Context> {
+        let Sides {
+            source,
+            dest,
+            registry,
+        } = sides;
         if source.info.account == dest.info.account && source.info.region == dest.info.region {
             return Err(EngineError::Input(format!(
                 "source and destination are the same account ({}) and region ({}): ferry copies between accounts or regions; check [source] and [destination] in {}",
@@ -60,7 +87,10 @@ impl Context {
             state,
             source,
             dest,
+            registry,
             events,
+            #[cfg(test)]
+            crash: None,
         })
     }
 
@@ -73,4 +103,11 @@ impl Context {
     pub fn kinds(&self) -> BTreeSet<ferry_core::Kind> {
         ferry_core::kind::select(&self.config.scope.include, &self.config.scope.exclude)
     }
+}
+
+/// The two sides of a migration and the adapters that reach them.
+pub struct Sides {
+    pub source: Side,
+    pub dest: Side,
+    pub registry: Registry,
 }

@@ -19,7 +19,7 @@ pub async fn snapshot(cx: &Context, side: &Side, kinds: &BTreeSet<Kind>) -> Resu
             Ok(Vec::new())
         }
     };
-    let lists = try_join_all(kinds.iter().filter_map(|k| ferry_aws::adapter(*k)).map(
+    let lists = try_join_all(kinds.iter().filter_map(|k| cx.registry.get(*k)).map(
         |a| async move {
             let found = a.describe(side, &Lookup::All).await?;
             cx.emit(Event::Discovered {

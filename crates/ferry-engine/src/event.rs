@@ -1,6 +1,7 @@
 //! What the engine reports while it works. Renderers (terminal, dashboard)
 //! subscribe; the engine never prints.
 
+use ferry_core::protocol::Outcome;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,7 +29,7 @@ pub enum Event {
     /// A node finished: what was done (created, adopted, converged...).
     Finished {
         node: String,
-        done: String,
+        done: Outcome,
         dest_id: String,
         changes: Vec<String>,
     },

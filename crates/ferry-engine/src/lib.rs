@@ -16,6 +16,9 @@ pub mod run;
 pub mod temporaries;
 pub mod verify;
 
+#[cfg(test)]
+mod tests;
+
 pub use context::Context;
 pub use error::EngineError;
 pub use event::Event;

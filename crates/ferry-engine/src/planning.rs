@@ -91,9 +91,21 @@ pub fn check_fits(cx: &Context, plan: &Plan, what: &str) -> Result<()> {
             cx.config.digest()
         )));
     }
+    check_accounts(
+        cx,
+        plan,
+        what,
+        "make a new plan with `ferry plan --out FILE`",
+    )
+}
+
+/// A plan, and the run made from it, is bound to the accounts and regions
+/// it was made for: `fix` says what to do when the credentials now resolve
+/// to others.
+pub fn check_accounts(cx: &Context, plan: &Plan, what: &str, fix: &str) -> Result<()> {
     if plan.source != cx.source.info || plan.destination != cx.dest.info {
         return Err(EngineError::Input(format!(
-            "{what} is for {}/{} -> {}/{}, but the credentials now resolve to {}/{} -> {}/{}; make a new plan with `ferry plan --out FILE`",
+            "{what} is for {}/{} -> {}/{}, but the credentials now resolve to {}/{} -> {}/{}; {fix}",
             plan.source.account,
             plan.source.region,
             plan.destination.account,
@@ -105,4 +117,21 @@ pub fn check_fits(cx: &Context, plan: &Plan, what: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Refuses to act on run `run` (resume it, roll it back, verify what it
+/// mapped) with credentials of other accounts than it was planned with: its
+/// journal and mapping name resources of those accounts.
+/// (A plan that cannot be read binds nothing: resuming it is refused for
+/// that reason, rollback needs only the journal.)
+pub fn check_run_accounts(cx: &Context, run: &ferry_state::RunRecord) -> Result<()> {
+    let Ok(plan) = serde_json::from_value::<Plan>(run.plan.clone()) else {
+        return Ok(());
+    };
+    check_accounts(
+        cx,
+        &plan,
+        &format!("run {}", run.id),
+        "run ferry with credentials for the run's accounts (check the profiles and role_arn in ferry.toml)",
+    )
 }

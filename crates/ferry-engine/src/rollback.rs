@@ -8,8 +8,9 @@ use crate::context::Context;
 use crate::error::{EngineError, Result};
 use crate::event::Event;
 use ferry_aws::{Desired, Lookup, Phase};
+use ferry_core::protocol::{ConvergeDetail, EnsureDone, EnsureIntent, JournalOp};
 use ferry_core::{Key, Kind};
-use ferry_state::{JournalStatus, RunId, RunState};
+use ferry_state::{JournalEntry, JournalStatus, RunId, RunState};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -42,9 +43,10 @@ pub fn default_run(cx: &Context) -> Result<RunId> {
         if matches!(r.state, RunState::RolledBack) {
             continue;
         }
-        let changed = cx.state.journal(r.id)?.iter().any(|e| {
-            matches!(e.op.as_str(), "create" | "adopt")
-                || (e.op == "converge" && !e.detail["prior"].is_null())
+        let changed = cx.state.journal(r.id)?.iter().any(|e| match op(e) {
+            Some(JournalOp::Create | JournalOp::Adopt) => true,
+            Some(JournalOp::Converge) => prior(e).is_some(),
+            _ => false,
         });
         if changed {
             return Ok(r.id);
@@ -59,6 +61,7 @@ pub fn default_run(cx: &Context) -> Result<RunId> {
 /// What undoing `run` takes, newest first, one line per step (for the
 /// confirmation prompt).
 pub async fn preview(cx: &Context, run: RunId) -> Result<Vec<String>> {
+    check_accounts(cx, run)?;
     Ok(collect(cx, run)
         .await?
         .into_iter()
@@ -80,28 +83,25 @@ async fn collect(cx: &Context, run: RunId) -> Result<Vec<Step>> {
         let Some(key) = Key::parse(&e.source_key) else {
             continue;
         };
-        match (e.op.as_str(), e.status) {
-            ("create" | "adopt", JournalStatus::Done) => {
-                let origin = e.detail["origin"].as_str().unwrap_or("");
-                if let (Some(d), true) = (
-                    e.dest_id.clone(),
-                    origin == "created" || origin == "adopted",
-                ) {
+        match (op(&e), e.status) {
+            (Some(JournalOp::Create | JournalOp::Adopt), JournalStatus::Done) => {
+                let ferrys = detail::<EnsureDone>(&e).is_some_and(|d| d.origin.is_ferrys());
+                if let (Some(d), true) = (e.dest_id.clone(), ferrys) {
                     if seen.insert((key.kind, d.clone())) {
                         out.push(Step::Delete { key, dest_id: d });
                     }
                 }
             }
-            ("create", _) => {
+            (Some(JournalOp::Create), _) => {
                 // Died between intent and result: whatever ferry made carries the tag.
-                let Some(arn) = e.detail["source_arn"].as_str() else {
+                let Some(EnsureIntent { source_arn }) = detail(&e) else {
                     continue;
                 };
-                let Some(adapter) = ferry_aws::adapter(key.kind) else {
+                let Some(adapter) = cx.registry.get(key.kind) else {
                     continue;
                 };
                 for r in adapter
-                    .describe(&cx.dest, &Lookup::SourceTag(arn.to_string()))
+                    .describe(&cx.dest, &Lookup::SourceTag(source_arn))
                     .await?
                 {
                     if seen.insert((key.kind, r.key.id.clone())) {
@@ -112,13 +112,19 @@ async fn collect(cx: &Context, run: RunId) -> Result<Vec<Step>> {
                     }
                 }
             }
-            ("converge", _) if !e.detail["prior"].is_null() => {
-                let dest_id = e.detail["dest_id"].as_str().unwrap_or_default().to_string();
-                out.push(Step::Restore {
-                    key,
+            (Some(JournalOp::Converge), _) => {
+                if let Some(ConvergeDetail {
                     dest_id,
-                    prior: e.detail["prior"].clone(),
-                });
+                    prior: Some(prior),
+                    ..
+                }) = detail(&e)
+                {
+                    out.push(Step::Restore {
+                        key,
+                        dest_id,
+                        prior,
+                    });
+                }
             }
             _ => {}
         }
@@ -126,9 +132,34 @@ async fn collect(cx: &Context, run: RunId) -> Result<Vec<Step>> {
     Ok(out)
 }
 
+/// What `run` made is in the accounts it was planned with: it is looked
+/// for, deleted and restored there only.
+fn check_accounts(cx: &Context, run: RunId) -> Result<()> {
+    match cx.state.run(run)? {
+        Some(r) => crate::planning::check_run_accounts(cx, &r),
+        None => Ok(()),
+    }
+}
+
+/// The operation of a journal entry (`None`: one this ferry does not know).
+fn op(e: &JournalEntry) -> Option<JournalOp> {
+    JournalOp::parse(&e.op)
+}
+
+/// The detail of a journal entry as apply wrote it.
+fn detail<T: serde::de::DeserializeOwned>(e: &JournalEntry) -> Option<T> {
+    serde_json::from_value(e.detail.clone()).ok()
+}
+
+/// The previous contents of an AWS default a converge entry recorded.
+fn prior(e: &JournalEntry) -> Option<Value> {
+    detail::<ConvergeDetail>(e).and_then(|d| d.prior)
+}
+
 /// Rolls `run` back, between [`Event::RollbackStarted`] and
 /// [`Event::RollbackEnded`] (which notifications follow).
 pub async fn run(cx: &Context, run: RunId) -> Result<Summary> {
+    check_accounts(cx, run)?;
     let outcome = roll_back(cx, run).await;
     let (state, errors) = match &outcome {
         Ok(s) if s.failed.is_empty() => (RunState::RolledBack, vec![]),
@@ -231,13 +262,13 @@ async fn roll_back(cx: &Context, run: RunId) -> Result<Summary> {
 async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()> {
     match step {
         Step::Delete { key, dest_id } => {
-            let adapter = ferry_aws::adapter(key.kind).expect("journalled kinds have adapters");
+            let adapter = adapter(cx, key.kind)?;
             let seq = cx
                 .state
                 .journal_intent(
                     run,
                     &key.to_string(),
-                    "delete",
+                    JournalOp::Delete.as_str(),
                     key.kind.as_str(),
                     &key.to_string(),
                     &json!({"dest_id": dest_id}),
@@ -265,7 +296,7 @@ async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()>
             dest_id,
             prior,
         } => {
-            let adapter = ferry_aws::adapter(key.kind).expect("journalled kinds have adapters");
+            let adapter = adapter(cx, key.kind)?;
             let want = Desired {
                 spec: prior.clone(),
                 tags: Default::default(),
@@ -279,7 +310,7 @@ async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()>
                 .journal_intent(
                     run,
                     &key.to_string(),
-                    "restore",
+                    JournalOp::Restore.as_str(),
                     key.kind.as_str(),
                     &key.to_string(),
                     &json!({"dest_id": dest_id}),
@@ -301,6 +332,16 @@ async fn do_step(cx: &Context, run: RunId, step: &Step) -> ferry_aws::Result<()>
             Ok(())
         }
     }
+}
+
+/// The adapter of a kind the journal names.
+fn adapter(cx: &Context, kind: Kind) -> ferry_aws::Result<&dyn ferry_aws::KindAdapter> {
+    cx.registry
+        .get(kind)
+        .ok_or_else(|| ferry_aws::AwsError::Invalid {
+            side: "state",
+            message: format!("the journal names kind {kind}, which has no adapter"),
+        })
 }
 
 fn state_err(e: ferry_state::StateError) -> ferry_aws::AwsError {

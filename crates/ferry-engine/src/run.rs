@@ -53,6 +53,7 @@ pub async fn prepare(cx: &Context, req: &ApplyRequest) -> Result<Prepared> {
     });
     let (mut plan, resume) = match (resume, plan_file) {
         (Some(r), None) if r.config_digest == cx.config.digest() => {
+            planning::check_run_accounts(cx, &r)?;
             let p: Plan = serde_json::from_value(r.plan.clone()).map_err(|e| {
                 EngineError::Input(format!(
                     "run {} has an unreadable plan in the state database: {e}",

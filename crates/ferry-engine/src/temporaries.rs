@@ -70,7 +70,7 @@ pub async fn sweep(cx: &Context, run: RunId) -> Result<usize, Vec<String>> {
         } else {
             &cx.dest
         };
-        match t.withdraw(side).await {
+        match cx.registry.withdraw(side, &t).await {
             Ok(()) => {
                 if let Err(e) = cx.state.temporary_closed(entry.id) {
                     errors.push(e.to_string());

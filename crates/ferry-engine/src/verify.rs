@@ -9,6 +9,13 @@ use crate::{discover, objects, planning};
 use ferry_core::verify::{compare, Report, VerifyInput};
 
 pub async fn run(cx: &Context) -> Result<Report> {
+    // The mapping names destination resources of the accounts of the runs
+    // that made it: the newest of them says which.
+    if let Some(newest) = cx.state.map_all()?.iter().map(|m| m.run_id).max() {
+        if let Some(r) = cx.state.run(newest)? {
+            planning::check_run_accounts(cx, &r)?;
+        }
+    }
     let kinds = cx.kinds();
     let (source, dest) = tokio::join!(
         discover::snapshot(cx, &cx.source, &kinds),

@@ -60,7 +60,9 @@ pub struct JournalEntry {
     pub ts: String,
     /// The plan node this operation belongs to.
     pub node: String,
-    /// create | adopt | converge | delete | restore | grant | revoke
+    /// The stable name of a `ferry_core::protocol::JournalOp` (create,
+    /// adopt, converge, delete, restore): this crate stores names, the engine
+    /// and the dashboard read them back through that enum.
     pub op: String,
     pub kind: String,
     pub source_key: String,

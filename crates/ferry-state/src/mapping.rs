@@ -16,8 +16,9 @@ pub struct MappingEntry {
     pub source_key: String,
     pub kind: String,
     pub dest_id: String,
-    /// "created" (ferry made it; rollback may delete it), "adopted" (found by
-    /// ferry's tags) or "default" (the destination's default resource).
+    /// The stable name of a `ferry_core::protocol::Origin`: "created" (ferry
+    /// made it; rollback may delete it), "adopted" (found by ferry's tags) or
+    /// "default" (the destination's default resource).
     pub origin: String,
     /// The run that last wrote this entry.
     pub run_id: RunId,

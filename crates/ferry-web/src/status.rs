@@ -5,6 +5,7 @@
 //! another process, or a finished run).
 
 use ferry_core::plan::Plan;
+use ferry_core::protocol::{split_node, JournalOp};
 use ferry_core::Key;
 use ferry_state::{JournalEntry, JournalStatus, RunState};
 use serde::Serialize;
@@ -66,7 +67,7 @@ pub fn queued_nodes(plan: &Plan) -> BTreeMap<String, Status> {
 
 /// The resource a node belongs to.
 pub fn node_key(node: &str) -> &str {
-    node.strip_suffix("#contents").unwrap_or(node)
+    split_node(node).0
 }
 
 /// Node statuses of a run read back from its journal: the newest apply
@@ -83,7 +84,7 @@ pub fn from_journal(
     let mut newest: HashMap<&str, &JournalEntry> = HashMap::new();
     for e in journal
         .iter()
-        .filter(|e| matches!(e.op.as_str(), "create" | "adopt" | "converge"))
+        .filter(|e| JournalOp::parse(&e.op).is_some_and(JournalOp::is_apply))
     {
         let slot = newest.entry(e.node.as_str()).or_insert(e);
         if e.seq > slot.seq {
@@ -96,9 +97,9 @@ pub fn from_journal(
             let s = match newest.get(n.as_str()) {
                 None if run == RunState::Failed => Status::Stranded,
                 None => Status::Queued,
-                Some(e) => match (e.status, e.op.as_str()) {
+                Some(e) => match (e.status, JournalOp::parse(&e.op)) {
                     (JournalStatus::Failed, _) => Status::Failed,
-                    (JournalStatus::Done, "converge") => Status::Done,
+                    (JournalStatus::Done, Some(JournalOp::Converge)) => Status::Done,
                     _ if run == RunState::Running => Status::Running,
                     _ => Status::Queued,
                 },
@@ -268,13 +269,13 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn entry(seq: i64, node: &str, op: &str, status: JournalStatus) -> JournalEntry {
+    fn entry(seq: i64, node: &str, op: JournalOp, status: JournalStatus) -> JournalEntry {
         JournalEntry {
             seq,
             run_id: 1,
             ts: String::new(),
             node: node.into(),
-            op: op.into(),
+            op: op.as_str().into(),
             kind: String::new(),
             source_key: node_key(node).into(),
             status,
@@ -342,13 +343,23 @@ pub(crate) mod tests {
         let p = plan();
         let nodes = queued_nodes(&p);
         let journal = vec![
-            entry(1, "vpc/vpc-1", "create", JournalStatus::Done),
-            entry(2, "vpc/vpc-1", "converge", JournalStatus::Done),
-            entry(3, "subnet/subnet-1", "create", JournalStatus::Done),
-            entry(4, "s3_bucket/logs", "create", JournalStatus::Failed),
-            entry(5, "security_group/sg-1", "create", JournalStatus::Intent),
+            entry(1, "vpc/vpc-1", JournalOp::Create, JournalStatus::Done),
+            entry(2, "vpc/vpc-1", JournalOp::Converge, JournalStatus::Done),
+            entry(3, "subnet/subnet-1", JournalOp::Create, JournalStatus::Done),
+            entry(
+                4,
+                "s3_bucket/logs",
+                JournalOp::Create,
+                JournalStatus::Failed,
+            ),
+            entry(
+                5,
+                "security_group/sg-1",
+                JournalOp::Create,
+                JournalStatus::Intent,
+            ),
             // Rollback entries are not apply progress.
-            entry(9, "vpc/vpc-1", "delete", JournalStatus::Intent),
+            entry(9, "vpc/vpc-1", JournalOp::Delete, JournalStatus::Intent),
         ];
         let s = from_journal(&nodes, &journal, RunState::Running);
         assert_eq!(s["vpc/vpc-1"], Status::Done);
@@ -363,8 +374,18 @@ pub(crate) mod tests {
         assert_eq!(s["subnet/subnet-1"], Status::Queued);
         // A retry after a failure counts, not the failure.
         let mut retried = journal.clone();
-        retried.push(entry(10, "s3_bucket/logs", "create", JournalStatus::Done));
-        retried.push(entry(11, "s3_bucket/logs", "converge", JournalStatus::Done));
+        retried.push(entry(
+            10,
+            "s3_bucket/logs",
+            JournalOp::Create,
+            JournalStatus::Done,
+        ));
+        retried.push(entry(
+            11,
+            "s3_bucket/logs",
+            JournalOp::Converge,
+            JournalStatus::Done,
+        ));
         let s = from_journal(&nodes, &retried, RunState::Succeeded);
         assert_eq!(s["s3_bucket/logs"], Status::Done);
     }
