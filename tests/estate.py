@@ -1,7 +1,7 @@
 """Build the reference network estate in a source account, through boto3 only.
 
 `build_network_estate` creates the VPC estate that ferry's network support must
-replicate (see DESIGN.md, "Testing") and returns the ids it created, keyed by a
+replicate (see ARCHITECTURE.md, "Testing") and returns the ids it created, keyed by a
 stable short name (``vpc_app``, ``subnet_public_a``, ``sg_web`` ...), so tests can
 refer to resources without looking them up again.
 

@@ -1,4 +1,4 @@
-"""Crash safety (DESIGN invariant 3): apply is killed with SIGKILL at points
+"""Crash safety (ARCHITECTURE.md invariant 3): apply is killed with SIGKILL at points
 chosen across the run (after a journal intent, right after AWS created a
 resource but before the journal knows, after a converge), then run again. The
 estate ends complete, with no duplicate, and rollback leaves no orphan.

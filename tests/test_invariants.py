@@ -1,4 +1,4 @@
-"""DESIGN's invariants, end to end on the emulator (the pure parts have unit
+"""ARCHITECTURE.md's invariants, end to end on the emulator (the pure parts have unit
 tests next to the code: graph, planner, translator, rate limiter, state)."""
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ pub trait KindAdapter: Send + Sync {
         phase: Phase,
     ) -> Result<Vec<String>>;
 
-    /// Deletes it; NotFound is success (DESIGN invariant 6).
+    /// Deletes it; NotFound is success (ARCHITECTURE.md invariant 6).
     async fn delete(&self, cx: &Side, id: &str) -> Result<()>;
 
     /// The IAM actions this adapter calls, for `ferry bootstrap`.

@@ -1,4 +1,4 @@
-//! Client-side token buckets per service and API class (DESIGN invariant 9),
+//! Client-side token buckets per service and API class (ARCHITECTURE.md invariant 9),
 //! with AWS's published EC2 defaults, so a large migration paces itself
 //! instead of leaning on throttling errors and retries.
 

@@ -1,11 +1,11 @@
 //! Carrying data across accounts: what the adapters that copy images,
 //! snapshots and volumes need besides the destination side (the source side,
 //! options), and the temporary grants and scratch resources they make on the
-//! way (DESIGN "Data paths").
+//! way (ARCHITECTURE.md, "Data paths").
 //!
 //! Every temporary is recorded through a [`TempLog`] *before* it is made and
 //! closed once withdrawn, so an apply killed halfway, or a rollback, can
-//! withdraw whatever is left (DESIGN invariant 6). Withdrawing is idempotent:
+//! withdraw whatever is left (ARCHITECTURE.md invariant 6). Withdrawing is idempotent:
 //! what is already gone counts as withdrawn.
 
 use crate::error::AwsError;

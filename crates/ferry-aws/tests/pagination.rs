@@ -1,4 +1,4 @@
-//! Listing goes page by page (DESIGN invariant 8). The emulator ignores
+//! Listing goes page by page (ARCHITECTURE.md invariant 8). The emulator ignores
 //! MaxResults, so this runs an adapter against a tiny fake EC2 endpoint on
 //! loopback that serves a listing in two pages, and checks that ferry asks
 //! for bounded pages and follows the token to the end.

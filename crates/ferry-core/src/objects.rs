@@ -5,7 +5,7 @@
 //! No I/O: ferry-aws streams the listings and does the copies.
 //!
 //! Everything here works page by page so that memory stays flat in the
-//! number of objects (DESIGN invariant 8): the merge-join holds at most one
+//! number of objects (ARCHITECTURE.md invariant 8): the merge-join holds at most one
 //! page per side, the version grouper one key's versions.
 
 use crate::spec::s3::ObjectSummary;

@@ -1,7 +1,7 @@
 //! The plan: what apply will do to each source resource, and why.
 //!
 //! Built purely from the two snapshots, the existing mapping and the scope, so
-//! it can be printed, saved, reviewed and then executed exactly (DESIGN
+//! it can be printed, saved, reviewed and then executed exactly (ARCHITECTURE.md
 //! invariant 1: the plan printed is the plan run).
 
 use crate::config::{NamingConfig, S3Config};

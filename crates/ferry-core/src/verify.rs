@@ -1,6 +1,6 @@
 //! Verify's comparison: every in-scope source resource against its
 //! destination counterpart, through the mapping, from two fresh snapshots
-//! (DESIGN invariant 7: it never consults the journal).
+//! (ARCHITECTURE.md invariant 7: it never consults the journal).
 
 use crate::diff::{diff, diff_spec, Difference};
 use crate::kind::Kind;

@@ -1,5 +1,5 @@
 //! The executor: runs a plan's graph with bounded concurrency, journalling
-//! around every mutation (DESIGN invariant 3) so a run killed at any instant
+//! around every mutation (ARCHITECTURE.md invariant 3) so a run killed at any instant
 //! is finished by running apply again: a resource whose creation was not
 //! recorded is found again by its `ferry:source` tag (invariant 2), never
 //! created twice.

@@ -1,4 +1,4 @@
-//! Engine errors, each with the exit code the CLI uses (DESIGN: 0 success,
+//! Engine errors, each with the exit code the CLI uses (README, "Exit codes": 0 success,
 //! 1 a finding, 2 bad input or configuration, 3 an AWS/API failure).
 
 use ferry_aws::AwsError;

@@ -1,4 +1,4 @@
-//! rollback: undo what a run did, newest first (DESIGN invariant 6). Deletes
+//! rollback: undo what a run did, newest first (ARCHITECTURE.md invariant 6). Deletes
 //! only resources ferry created (recorded in the journal, or found by their
 //! `ferry:source` tag when the run died before recording them), restores the
 //! previous contents of AWS defaults it changed, treats NotFound as done and

@@ -1,7 +1,7 @@
 //! The engine's side of temporaries (AMI and snapshot shares, KMS grants,
 //! scratch images and keys): recorded in the state database as adapters make
 //! them, and swept at the end of every apply and by rollback, so none
-//! outlives the run that made it (DESIGN invariant 6).
+//! outlives the run that made it (ARCHITECTURE.md invariant 6).
 
 use crate::context::Context;
 use crate::event::Event;

@@ -1,4 +1,4 @@
-//! verify: re-read both sides and compare through the mapping (DESIGN
+//! verify: re-read both sides and compare through the mapping (ARCHITECTURE.md
 //! invariant 7). The journal is not consulted. Resources are compared as
 //! specs; the data some carry (a bucket's objects) is compared afterwards,
 //! from fresh listings of both sides ([`crate::objects`]).

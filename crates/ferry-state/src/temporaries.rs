@@ -2,7 +2,7 @@
 //! create-volume permissions, KMS grants, images and keys made only to carry
 //! data across. Each is recorded before it is made and closed once withdrawn,
 //! so an apply that dies halfway, or a rollback, can withdraw what is left
-//! (DESIGN invariant 6). `what` is the adapter's own JSON description.
+//! (ARCHITECTURE.md invariant 6). `what` is the adapter's own JSON description.
 
 use rusqlite::params;
 

@@ -1,6 +1,6 @@
 //! Security groups: name, description and VPC at creation; ingress and egress
 //! rules in the contents phase, so groups that reference each other are all
-//! created empty first (DESIGN invariant 4). Rules are flattened to one per
+//! created empty first (ARCHITECTURE.md invariant 4). Rules are flattened to one per
 //! peer; AWS-managed prefix lists travel by name; groups of other accounts
 //! (peered VPCs) are kept as they are. The default group of a VPC is mapped,
 //! not created.

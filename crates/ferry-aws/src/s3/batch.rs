@@ -1,5 +1,5 @@
 //! S3 Batch Operations: copying a bucket too large for one machine with the
-//! managed engine AWS built for billions of objects (DESIGN "Data paths").
+//! managed engine AWS built for billions of objects (ARCHITECTURE.md, "Data paths").
 //!
 //! [`copy`] lists both buckets once, merge-joined page by page as sync does,
 //! and writes what the destination lacks as CSV manifests (one per storage

@@ -2,7 +2,7 @@
 //! version), the listing summary the plan compares, the sync that copies
 //! what the destination lacks, and verify's object-by-object comparison.
 //!
-//! Memory stays flat in the number of objects (DESIGN invariant 8): each
+//! Memory stays flat in the number of objects (ARCHITECTURE.md invariant 8): each
 //! listing runs in its own task a couple of pages ahead, a merge-join
 //! ([`ferry_core::objects::MergeJoin`]) pairs the two sides page by page,
 //! and the keys to copy go through a bounded channel to a pool of workers.

@@ -5,7 +5,7 @@
 //! note, and the Batch Operations threshold); the copy then needs the same
 //! listing again. When the engine turns keeping on ([`Listings::keep_in`]),
 //! discovery writes each listing to a file, one JSON object per line, page by
-//! page as it reads it, so memory stays flat (DESIGN invariant 8); the copy of
+//! page as it reads it, so memory stays flat (ARCHITECTURE.md invariant 8); the copy of
 //! that bucket replays the file instead of listing the bucket again, once,
 //! and only if the listing finished less than [`REUSE_WITHIN`] before. A
 //! bucket is listed once per apply instead of twice: half the ListObjectsV2

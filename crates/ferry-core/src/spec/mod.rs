@@ -2,7 +2,7 @@
 //! in a canonical form (sorted lists, one security group rule per peer) so two
 //! reads of equal resources serialise identically and verify can diff them.
 //!
-//! A spec holds [`Ref`]s, never destination IDs (DESIGN invariant 4): adapters
+//! A spec holds [`Ref`]s, never destination IDs (ARCHITECTURE.md invariant 4): adapters
 //! read source specs at discovery and receive translated copies, whose refs
 //! name destination resources, at create time.
 //!

@@ -1,6 +1,6 @@
 //! A run killed at any journal step, then resumed, ends as an uninterrupted
 //! run does: every resource once (no duplicate), every resource made known
-//! to the mapping (no orphan), defaults changed once (DESIGN invariants 2
+//! to the mapping (no orphan), defaults changed once (ARCHITECTURE.md invariants 2
 //! and 3).
 
 use super::*;

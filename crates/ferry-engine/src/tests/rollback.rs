@@ -1,4 +1,4 @@
-//! rollback undoes a run (DESIGN invariant 6): deletes what it made, newest
+//! rollback undoes a run (ARCHITECTURE.md invariant 6): deletes what it made, newest
 //! first, retrying what AWS refuses while something still depends on it;
 //! counts what is gone already as done; and puts back the previous contents
 //! of the AWS defaults the run changed.
