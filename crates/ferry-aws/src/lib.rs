@@ -110,6 +110,7 @@ pub trait KindAdapter: Send + Sync {
 /// The one list of kinds ferry can migrate (what [`Registry::aws`] holds).
 pub static ADAPTERS: &[&dyn KindAdapter] = &[
     &ec2::dhcp_options::DhcpOptions,
+    &ec2::managed_prefix_list::PrefixList,
     &ec2::vpc::Vpc,
     &ec2::subnet::Subnet,
     &ec2::internet_gateway::InternetGateway,

@@ -42,6 +42,7 @@ pub const CREATES: &[&str] = &[
     "CreateKeyPair",
     "CreateLaunchTemplate",
     "CreateLaunchTemplateVersion",
+    "CreateManagedPrefixList",
     "CreateNatGateway",
     "CreateNetworkAcl",
     "CreateRouteTable",

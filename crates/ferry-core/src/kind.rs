@@ -20,6 +20,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     DhcpOptions,
+    PrefixList,
     Vpc,
     Subnet,
     InternetGateway,
@@ -60,7 +61,6 @@ pub enum Kind {
     EgressOnlyInternetGateway,
     CarrierGateway,
     LocalGateway,
-    PrefixList,
     SnsTopic,
 }
 
@@ -217,6 +217,8 @@ const fn net(
 /// The kind table, in [`Kind`]'s order.
 pub const KINDS: &[KindDef] = &[
     net(Kind::DhcpOptions, "dhcp_options", "dhcp-options", "dopt-"),
+    net(Kind::PrefixList, "prefix_list", "prefix-list", "pl-")
+        .with(&crate::spec::prefix_list::PrefixList),
     net(Kind::Vpc, "vpc", "vpc", "vpc-").with(&rules::network::Vpc),
     net(Kind::Subnet, "subnet", "subnet", "subnet-").with(&rules::network::Subnet),
     net(
@@ -394,7 +396,6 @@ pub const KINDS: &[KindDef] = &[
         "cagw-",
     ),
     referenced(Kind::LocalGateway, "local_gateway", "local-gateway", "lgw-"),
-    referenced(Kind::PrefixList, "prefix_list", "prefix-list", "pl-"),
     row(Kind::SnsTopic, "sns_topic", "sns", "topic", &[]).referenced_only(),
 ];
 
@@ -598,6 +599,7 @@ mod tests {
         );
         assert_eq!(Kind::from_id("igw-1"), Some(Kind::InternetGateway));
         assert_eq!(Kind::from_id("tgw-1"), Some(Kind::TransitGateway));
+        assert_eq!(Kind::from_id("pl-0abc"), Some(Kind::PrefixList));
         assert_eq!(Kind::from_id("local"), None);
     }
 
@@ -650,7 +652,7 @@ mod tests {
             with(Kind::has_contents),
             vec![RouteTable, NetworkAcl, SecurityGroup, IamRole, Bucket]
         );
-        assert_eq!(SUPPORTED.len(), 35);
+        assert_eq!(SUPPORTED.len(), 36);
         assert_eq!(SUPPORTED.first(), Some(&DhcpOptions));
         assert_eq!(SUPPORTED.last(), Some(&Bucket));
         assert_eq!(
@@ -690,7 +692,7 @@ mod tests {
         assert_eq!(all.len(), SUPPORTED.len());
         let only = select(&["vpc".into()], &["vpc_peering".into()]);
         assert!(!only.contains(&Kind::VpcPeering));
-        assert!(only.contains(&Kind::Subnet));
+        assert!(only.contains(&Kind::Subnet) && only.contains(&Kind::PrefixList));
         let iam = select(&["iam".into()], &[]);
         assert_eq!(
             iam.into_iter().collect::<Vec<_>>(),

@@ -10,6 +10,7 @@ pub mod instance;
 pub mod internet_gateway;
 pub mod key_pair;
 pub mod launch_template;
+pub mod managed_prefix_list;
 pub mod nat_gateway;
 pub mod network_acl;
 pub mod prefix_list;

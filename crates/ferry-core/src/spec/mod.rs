@@ -82,7 +82,7 @@ pub enum RouteDestination {
     Ipv6Cidr(String),
     /// An AWS-managed prefix list, by name (region-bound, translated).
     PrefixList(String),
-    /// A customer-managed prefix list (unsupported kind: conflicts in the plan).
+    /// A customer-managed prefix list (migrated: spec/prefix_list.rs).
     PrefixListRef(Ref),
 }
 
@@ -133,7 +133,7 @@ pub enum SgPeer {
     Ipv6Cidr(String),
     /// AWS-managed prefix list by name.
     PrefixList(String),
-    /// Customer-managed prefix list (unsupported kind).
+    /// Customer-managed prefix list (migrated: spec/prefix_list.rs).
     PrefixListRef(Ref),
     Group(Ref),
     /// A group in another account (peered VPC): kept as is, reported.
@@ -284,6 +284,7 @@ pub struct IamUserSpec {
 pub mod autoscaling;
 pub mod compute;
 pub mod loadbalancing;
+pub mod prefix_list;
 pub mod s3;
 pub mod templates;
 
