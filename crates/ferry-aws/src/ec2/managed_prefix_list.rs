@@ -5,7 +5,8 @@
 //! ModifyManagedPrefixList names the version it starts from, and entries and
 //! size are changed by separate calls, as AWS requires.
 
-use super::{converge_tags, filter, gone_ok, lookup_filters, parse, resource, wait_for};
+use super::{converge_tags, filter, lookup_filters, resource};
+use crate::adapter::{gone_ok, page_size, parse, wait_for};
 use crate::ratelimit::Class;
 use crate::{Desired, KindAdapter, Lookup, Phase, Result, Side};
 use async_trait::async_trait;
@@ -35,7 +36,7 @@ async fn list(cx: &Side, lookup: &Lookup) -> Result<Vec<ManagedPrefixList>> {
     let mut pages = client
         .describe_managed_prefix_lists()
         .set_filters(Some(filters))
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -75,7 +76,7 @@ async fn entries(cx: &Side, id: &str) -> Result<Vec<aws_sdk_ec2::types::PrefixLi
     let mut pages = client
         .get_managed_prefix_list_entries()
         .prefix_list_id(id)
-        .set_max_results(super::page_size(true))
+        .set_max_results(page_size(true))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
